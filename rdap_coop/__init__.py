@@ -1,0 +1,1 @@
+"""rdap-coop: the RDAP and WHOIS registration-data lookup service of .coop."""
