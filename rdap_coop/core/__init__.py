@@ -1,0 +1,1 @@
+"""The framework-free core both front ends share: names, queries, models, policy."""
