@@ -1,0 +1,42 @@
+"""The RDAP application factory: routes, the edge middleware and app lifetime.
+
+Routes are mounted under the path of the configured public base URL, so the
+service answers exactly at the prefix published in the IANA bootstrap file
+(RFC 9224, SPEC EXT-50). ``add_get`` also registers HEAD, which then runs the same
+handler and status logic as GET with the body dropped (RFC 7480 §4, SPEC HTTP-04).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from rdap_coop import handlers
+from rdap_coop.app_keys import REGISTRY, SETTINGS
+from rdap_coop.core.config import Settings
+from rdap_coop.core.queries import Registry
+from rdap_coop.middleware import rdap_edge
+
+
+def create_app(settings: Settings, registry: Registry) -> web.Application:
+    """Build the app around an open registry; the caller owns the pool's lifetime."""
+    app = web.Application(middlewares=[rdap_edge], client_max_size=64 * 1024)
+    app[SETTINGS] = settings
+    app[REGISTRY] = registry
+    base = urlsplit(settings.rdap.base_url).path.rstrip("/")
+    routes = [
+        ("/domain/{name}", handlers.domain_lookup),
+        ("/nameserver/{name}", handlers.nameserver_lookup),
+        ("/entity/{handle}", handlers.entity_lookup),
+        ("/help", handlers.help_page),
+        # RFC 9082 queries a domain name registry does not serve (SPEC HTTP-14, Q-05).
+        ("/ip/{tail:.*}", handlers.not_implemented),
+        ("/autnum/{tail:.*}", handlers.not_implemented),
+        ("/domains", handlers.not_implemented),
+        ("/nameservers", handlers.not_implemented),
+        ("/entities", handlers.not_implemented),
+    ]
+    for path, handler in routes:
+        app.router.add_get(base + path, handler)
+    return app

@@ -1,0 +1,148 @@
+"""The one settings tree, built once at start-up from environment variables.
+
+``Settings.from_env`` is the only reader of the environment in the project; every
+other module receives the settings it needs as an argument. Every limit is a named
+setting with a safe default, and a bad value fails start-up with an error that names
+the variable.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+PREFIX = "RDAP_COOP_"
+DEFAULT_TOS_URL = "https://identity.coop/policies/rdds-terms-of-use/"
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _mask_dsn(dsn: str) -> str:
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    dsn: str = field(repr=False)
+    pool_max_size: int = 10
+    connect_timeout_seconds: float = 5.0
+    acquire_timeout_seconds: float = 2.0
+    command_timeout_seconds: float = 5.0
+    statement_timeout_ms: int = 3000
+    application_name: str = "rdap-coop"
+
+    def __repr__(self) -> str:
+        return (
+            f"DatabaseSettings(dsn={_mask_dsn(self.dsn)!r}, pool_max_size={self.pool_max_size},"
+            f" statement_timeout_ms={self.statement_timeout_ms})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RdapSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # The base URL published in the IANA bootstrap file (RFC 9224); every generated
+    # link is built from it. Must end with '/' (SPEC EXT-50).
+    base_url: str = "http://127.0.0.1:8080/"
+    port43: str | None = "whois.nic.coop"
+    tos_url: str = DEFAULT_TOS_URL
+    # Forwarded headers are believed only from these peers (SPEC §14 point 4).
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    max_path_bytes: int = 2048
+    request_timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database: DatabaseSettings
+    rdap: RdapSettings = RdapSettings()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Build and validate settings from ``RDAP_COOP_*`` variables."""
+        reader = _EnvReader(env)
+        database = DatabaseSettings(
+            dsn=reader.text("DATABASE_DSN"),
+            pool_max_size=reader.integer("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
+            connect_timeout_seconds=reader.number("DATABASE_CONNECT_TIMEOUT_SECONDS", 5.0),
+            acquire_timeout_seconds=reader.number("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 2.0),
+            command_timeout_seconds=reader.number("DATABASE_COMMAND_TIMEOUT_SECONDS", 5.0),
+            statement_timeout_ms=reader.integer("DATABASE_STATEMENT_TIMEOUT_MS", 3000, minimum=1),
+        )
+        rdap = RdapSettings(
+            host=reader.text("RDAP_HOST", "127.0.0.1"),
+            port=reader.integer("RDAP_PORT", 8080, minimum=0),
+            base_url=reader.base_url("RDAP_BASE_URL", "http://127.0.0.1:8080/"),
+            port43=reader.text("RDAP_PORT43", "whois.nic.coop") or None,
+            tos_url=reader.text("RDAP_TOS_URL", DEFAULT_TOS_URL),
+            trusted_proxies=reader.networks("TRUSTED_PROXIES"),
+            max_path_bytes=reader.integer("RDAP_MAX_PATH_BYTES", 2048, minimum=64),
+            request_timeout_seconds=reader.number("RDAP_REQUEST_TIMEOUT_SECONDS", 10.0),
+        )
+        return cls(database=database, rdap=rdap)
+
+
+@dataclass(frozen=True, slots=True)
+class _EnvReader:
+    env: Mapping[str, str]
+
+    def text(self, name: str, default: str | None = None) -> str:
+        value = self.env.get(PREFIX + name)
+        if value is None or value == "":
+            if default is None:
+                raise ConfigError(f"{PREFIX}{name} is required")
+            return default
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int) -> int:
+        raw = self.env.get(PREFIX + name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name} must be an integer") from None
+        if value < minimum:
+            raise ConfigError(f"{PREFIX}{name} must be at least {minimum}")
+        return value
+
+    def number(self, name: str, default: float) -> float:
+        raw = self.env.get(PREFIX + name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name} must be a number of seconds") from None
+        if not value > 0:
+            raise ConfigError(f"{PREFIX}{name} must be positive")
+        return value
+
+    def base_url(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or not value.endswith("/"):
+            raise ConfigError(f"{PREFIX}{name} must be an http(s) URL ending with '/'")
+        return value
+
+    def networks(self, name: str) -> tuple[IPNetwork, ...]:
+        raw = self.env.get(PREFIX + name, "")
+        try:
+            return tuple(
+                ipaddress.ip_network(item.strip(), strict=False)
+                for item in raw.split(",")
+                if item.strip()
+            )
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name} must be comma-separated networks") from None

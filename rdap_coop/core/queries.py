@@ -1,0 +1,309 @@
+"""The read-only query layer: one async method per lookup, one round trip each.
+
+SQL lives here as named constants with ``$n`` parameters. Each lookup returns plain
+frozen dataclasses (``rdap_coop.core.models``) built from rows in this module only;
+driver records and driver exceptions never leave it. Absence is a normal result
+(``None``), and driver, socket and timeout failures become ``BackendUnavailable``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+import asyncpg
+
+from rdap_coop.core.db import Connection, Pool
+from rdap_coop.core.errors import BackendUnavailable
+from rdap_coop.core.models import (
+    Contact,
+    ContactRole,
+    DisclosableField,
+    Domain,
+    DomainAbsence,
+    DomainRecord,
+    DsRecord,
+    HostSummary,
+    Lookup,
+    Nameserver,
+    Registrar,
+    ReservedName,
+)
+from rdap_coop.core.names import DomainName
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+Row = Mapping[str, Any]
+
+# Contacts of a domain, registrant first, each as {"role": ..., "contact": {...}}.
+_DOMAIN_CONTACTS = """
+    SELECT coalesce(json_agg(json_build_object('role', x.role, 'contact', row_to_json(c))
+                             ORDER BY x.ord, x.role), '[]')
+      FROM (SELECT 'registrant'::text AS role, d.registrant_roid AS roid, 0 AS ord
+             WHERE d.registrant_roid IS NOT NULL
+            UNION ALL
+            SELECT dc.role, dc.contact_roid, 1 FROM domain_contact dc
+             WHERE dc.domain_roid = d.roid) AS x
+      JOIN contact c ON c.roid = x.roid
+"""
+
+_HOST_ADDRESSES = """
+    SELECT coalesce(json_agg(host(a.address) ORDER BY family(a.address), a.address), '[]')
+      FROM host_address a WHERE a.host_roid = h.roid
+"""
+
+_DOMAIN_HOSTS = f"""
+    SELECT coalesce(json_agg(json_build_object(
+               'roid', h.roid, 'ldh_name', h.ldh_name, 'unicode_name', h.unicode_name,
+               'statuses', h.statuses, 'addresses', ({_HOST_ADDRESSES}))
+             ORDER BY dh.position, h.ldh_name), '[]')
+      FROM domain_host dh JOIN host h ON h.roid = dh.host_roid
+     WHERE dh.domain_roid = d.roid
+"""
+
+_DOMAIN_DS = """
+    SELECT coalesce(json_agg(json_build_object(
+               'key_tag', s.key_tag, 'algorithm', s.algorithm,
+               'digest_type', s.digest_type, 'digest', s.digest)
+             ORDER BY s.key_tag, s.algorithm, s.digest_type, s.digest), '[]')
+      FROM ds_record s WHERE s.domain_roid = d.roid
+"""
+
+# One round trip answers every domain lookup: the domain with everything it embeds,
+# or else the reservation that explains its absence, plus the replica's freshness.
+FETCH_DOMAIN = f"""
+SELECT registry_freshness() AS freshness,
+       (SELECT json_build_object('ldh_name', r.ldh_name, 'reserved_by', r.reserved_by,
+                                 'reason', r.reason)
+          FROM reserved_name r WHERE r.ldh_name = $1) AS reserved,
+       (SELECT json_build_object(
+                 'roid', d.roid, 'ldh_name', d.ldh_name, 'unicode_name', d.unicode_name,
+                 'statuses', d.statuses, 'created_at', d.created_at,
+                 'updated_at', d.updated_at, 'expires_at', d.expires_at,
+                 'transferred_at', d.transferred_at,
+                 'eligibility_verified_at', d.eligibility_verified_at,
+                 'registrar', (SELECT row_to_json(g) FROM registrar g
+                                WHERE g.iana_id = d.registrar_id),
+                 'contacts', ({_DOMAIN_CONTACTS}),
+                 'ds', ({_DOMAIN_DS}),
+                 'hosts', ({_DOMAIN_HOSTS}))
+          FROM domain d WHERE d.ldh_name = $1) AS domain
+"""
+
+FETCH_NAMESERVER = f"""
+SELECT registry_freshness() AS freshness,
+       (SELECT json_build_object(
+                 'roid', h.roid, 'ldh_name', h.ldh_name, 'unicode_name', h.unicode_name,
+                 'statuses', h.statuses, 'created_at', h.created_at,
+                 'updated_at', h.updated_at,
+                 'addresses', ({_HOST_ADDRESSES}),
+                 'is_linked', EXISTS (SELECT 1 FROM domain_host dh
+                                       WHERE dh.host_roid = h.roid),
+                 'registrar', (SELECT row_to_json(g) FROM registrar g
+                                WHERE g.iana_id = h.registrar_id))
+          FROM host h WHERE h.ldh_name = $1) AS host
+"""
+
+FETCH_REGISTRAR = """
+SELECT registry_freshness() AS freshness,
+       (SELECT row_to_json(g) FROM registrar g WHERE g.iana_id = $1) AS registrar
+"""
+
+FETCH_FRESHNESS = "SELECT registry_freshness() AS freshness"
+
+_ROLE_BY_COLUMN = {
+    "registrant": ContactRole.REGISTRANT,
+    "tech": ContactRole.TECHNICAL,
+    "admin": ContactRole.ADMINISTRATIVE,
+    "billing": ContactRole.BILLING,
+}
+
+# Failures of the connection itself: the replica restarted or a pooled connection
+# went stale. A read-only lookup is safe to retry once on a fresh connection.
+# An idle connection that received the server's shutdown notice surfaces as an
+# InternalClientError on its next use, so that one counts as a dead connection too.
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CannotConnectNowError,
+    ConnectionError,
+    OSError,
+)
+_BACKEND_ERRORS: tuple[type[BaseException], ...] = (
+    *_CONNECTION_ERRORS,
+    asyncpg.PostgresError,
+    TimeoutError,
+)
+
+
+class Registry:
+    """The lookups both front ends share, over one pool of read-only connections."""
+
+    def __init__(self, pool: Pool, *, acquire_timeout_seconds: float = 2.0) -> None:
+        self._pool = pool
+        self._acquire_timeout_seconds = acquire_timeout_seconds
+
+    async def fetch_domain(self, name: DomainName) -> Lookup[Domain] | DomainAbsence:
+        row = await self._fetchrow(FETCH_DOMAIN, name.ldh_name)
+        freshness: datetime = row["freshness"]
+        if row["domain"] is not None:
+            return Lookup(_domain_from_json(row["domain"]), freshness)
+        reserved = row["reserved"]
+        return DomainAbsence(
+            reserved=None if reserved is None else ReservedName(**reserved),
+            database_updated_at=freshness,
+        )
+
+    async def fetch_nameserver(self, name: DomainName) -> Lookup[Nameserver] | None:
+        row = await self._fetchrow(FETCH_NAMESERVER, name.ldh_name)
+        if row["host"] is None:
+            return None
+        return Lookup(_nameserver_from_json(row["host"]), row["freshness"])
+
+    async def fetch_registrar(self, iana_id: int) -> Lookup[Registrar] | None:
+        row = await self._fetchrow(FETCH_REGISTRAR, iana_id)
+        if row["registrar"] is None:
+            return None
+        return Lookup(_registrar_from_json(row["registrar"]), row["freshness"])
+
+    async def fetch_freshness(self) -> datetime:
+        row = await self._fetchrow(FETCH_FRESHNESS)
+        freshness: datetime = row["freshness"]
+        return freshness
+
+    async def _fetchrow(self, query: str, *args: object) -> Row:
+        async def run(connection: Connection) -> Row:
+            row = await connection.fetchrow(query, *args)
+            assert row is not None, "lookup queries always return one row"
+            return dict(row.items())
+
+        return await self._with_connection(run)
+
+    async def _with_connection(self, work: Callable[[Connection], Awaitable[R]]) -> R:
+        try:
+            try:
+                return await self._attempt(work)
+            except _CONNECTION_ERRORS as first:
+                log.info("retrying a lookup on a fresh connection after %s", type(first).__name__)
+                return await self._attempt(work)
+        except _BACKEND_ERRORS as error:
+            raise BackendUnavailable(
+                "The registration database is temporarily unavailable; try again shortly."
+            ) from error
+
+    async def _attempt(self, work: Callable[[Connection], Awaitable[R]]) -> R:
+        async with asyncio.timeout(self._acquire_timeout_seconds):
+            connection = await self._pool.acquire()
+        try:
+            return await work(connection)
+        except _CONNECTION_ERRORS:
+            connection.terminate()
+            raise
+        finally:
+            await self._pool.release(connection)
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _required_timestamp(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _registrar_from_json(data: Row) -> Registrar:
+    return Registrar(
+        iana_id=data["iana_id"],
+        name=data["name"],
+        url=data["url"],
+        whois_server=data["whois_server"],
+        rdap_base_url=data["rdap_base_url"],
+        street=tuple(data["street"] or ()),
+        city=data["city"],
+        state_province=data["state_province"],
+        postal_code=data["postal_code"],
+        country_code=data["country_code"].strip().upper(),
+        phone=data["phone"],
+        fax=data["fax"],
+        email=data["email"],
+        abuse_email=data["abuse_email"],
+        abuse_phone=data["abuse_phone"],
+        created_at=_required_timestamp(data["created_at"]),
+        updated_at=_timestamp(data["updated_at"]),
+    )
+
+
+def _contact_from_json(data: Row) -> Contact:
+    return Contact(
+        roid=data["roid"],
+        name=data["name"],
+        organisation=data["organisation"],
+        street=tuple(data["street"] or ()),
+        city=data["city"],
+        state_province=data["state_province"],
+        postal_code=data["postal_code"],
+        country_code=data["country_code"].strip().upper(),
+        voice=data["voice"],
+        voice_ext=data["voice_ext"],
+        fax=data["fax"],
+        fax_ext=data["fax_ext"],
+        email=data["email"],
+        disclose=frozenset(DisclosableField(flag) for flag in data["disclose"] or ()),
+    )
+
+
+def _addresses(values: list[str]) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]:
+    return tuple(ipaddress.ip_address(value) for value in values)
+
+
+def _host_summary_from_json(data: Row) -> HostSummary:
+    return HostSummary(
+        roid=data["roid"],
+        ldh_name=data["ldh_name"],
+        unicode_name=data["unicode_name"],
+        statuses=tuple(data["statuses"]),
+        addresses=_addresses(data["addresses"]),
+    )
+
+
+def _domain_from_json(data: Row) -> Domain:
+    record = DomainRecord(
+        roid=data["roid"],
+        ldh_name=data["ldh_name"],
+        unicode_name=data["unicode_name"],
+        registrar=_registrar_from_json(data["registrar"]),
+        statuses=tuple(data["statuses"]),
+        created_at=_required_timestamp(data["created_at"]),
+        updated_at=_timestamp(data["updated_at"]),
+        expires_at=_required_timestamp(data["expires_at"]),
+        transferred_at=_timestamp(data["transferred_at"]),
+        ds_records=tuple(DsRecord(**item) for item in data["ds"]),
+        nameservers=tuple(_host_summary_from_json(item) for item in data["hosts"]),
+        eligibility_verified_at=_timestamp(data["eligibility_verified_at"]),
+    )
+    contacts = tuple(
+        (_ROLE_BY_COLUMN[item["role"]], _contact_from_json(item["contact"]))
+        for item in data["contacts"]
+    )
+    return Domain(record=record, contacts=contacts)
+
+
+def _nameserver_from_json(data: Row) -> Nameserver:
+    return Nameserver(
+        roid=data["roid"],
+        ldh_name=data["ldh_name"],
+        unicode_name=data["unicode_name"],
+        registrar=_registrar_from_json(data["registrar"]),
+        statuses=tuple(data["statuses"]),
+        addresses=_addresses(data["addresses"]),
+        created_at=_required_timestamp(data["created_at"]),
+        updated_at=_timestamp(data["updated_at"]),
+        is_linked=bool(data["is_linked"]),
+    )

@@ -1,0 +1,121 @@
+"""The HTTP edge: the one place where failures become RDAP error responses.
+
+Every response leaves through here, so the protocol duties that apply to all of
+them are enforced once: the RDAP media type (RFC 7480 §4.2), the CORS header
+(RFC 7480 §5.6, TIG §1.13), GET/HEAD only (RFC 7480 §4), bounded path length and
+request time, and RFC 9083 §6 error bodies whose ``errorCode`` equals the status.
+Nothing a client sent and nothing from the database reaches an error body except
+fixed text, and tracebacks go only to the log, tagged with a request id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+import orjson
+from aiohttp import web
+
+from rdap_coop.app_keys import SETTINGS
+from rdap_coop.core.errors import BackendUnavailable, LookupFailed, RateLimited
+from rdap_coop.render import render_error
+
+log = logging.getLogger(__name__)
+
+RDAP_CONTENT_TYPE = "application/rdap+json"
+ALLOWED_METHODS = "GET, HEAD, OPTIONS"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def rdap_response(
+    document: dict[str, object], status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(document),
+        status=status,
+        content_type=RDAP_CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def error_response(
+    status: int, title: str, description: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return rdap_response(render_error(status, title, [description]), status, headers)
+
+
+def _failure_response(error: LookupFailed) -> web.Response:
+    headers: dict[str, str] = {}
+    if isinstance(error, RateLimited | BackendUnavailable):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return error_response(error.http_status, error.title, error.description, headers)
+
+
+def _http_error_response(error: web.HTTPException) -> web.Response:
+    if isinstance(error, web.HTTPMethodNotAllowed):
+        return error_response(
+            405,
+            "Method Not Allowed",
+            "RDAP is served with GET and HEAD only.",
+            {"Allow": ALLOWED_METHODS},
+        )
+    if isinstance(error, web.HTTPNotFound):
+        # An unknown path is a query we cannot parse (RFC 7480 §5.4), not a missing object.
+        return error_response(400, "Bad Request", "Unknown RDAP query path; see /help.")
+    return error_response(error.status, error.reason, "The request could not be served.")
+
+
+def _add_protocol_headers(response: web.StreamResponse, hsts: bool) -> None:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if hsts:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+
+
+@web.middleware
+async def rdap_edge(request: web.Request, handler: Handler) -> web.StreamResponse:
+    settings = request.app[SETTINGS].rdap
+    response = await _serve(request, handler, settings.max_path_bytes,
+                            settings.request_timeout_seconds)
+    _add_protocol_headers(response, settings.base_url.startswith("https:"))
+    return response
+
+
+async def _serve(
+    request: web.Request, handler: Handler, max_path_bytes: int, timeout_seconds: float
+) -> web.StreamResponse:
+    if len(request.raw_path.encode("utf-8", "surrogateescape")) > max_path_bytes:
+        return error_response(400, "Bad Request", "The request path is too long.")
+    if request.method == "OPTIONS":
+        return _preflight_response()
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            return await handler(request)
+    except LookupFailed as error:
+        return _failure_response(error)
+    except web.HTTPException as error:
+        return _http_error_response(error)
+    except TimeoutError:
+        return _failure_response(
+            BackendUnavailable("The lookup took too long; try again shortly.")
+        )
+    except Exception:
+        request_id = uuid.uuid4().hex
+        log.exception("unhandled error serving request %s", request_id)
+        return error_response(
+            500, "Internal Server Error", f"Unexpected error; request id {request_id}."
+        )
+
+
+def _preflight_response() -> web.Response:
+    """CORS preflight (RFC 7480 §5.6): browsers may call us from any origin."""
+    return web.Response(
+        status=204,
+        headers={
+            "Access-Control-Allow-Methods": "GET, HEAD",
+            "Access-Control-Allow-Headers": "Authorization, Accept",
+            "Access-Control-Max-Age": "86400",
+        },
+    )

