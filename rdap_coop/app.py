@@ -8,6 +8,7 @@ handler and status logic as GET with the body dropped (RFC 7480 §4, SPEC HTTP-0
 
 from __future__ import annotations
 
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -17,6 +18,21 @@ from rdap_coop.app_keys import REGISTRY, SETTINGS
 from rdap_coop.core.config import Settings
 from rdap_coop.core.queries import Registry
 from rdap_coop.middleware import rdap_edge
+
+
+class ServerOptions(TypedDict):
+    max_line_size: int
+    max_field_size: int
+
+
+def server_options(settings: Settings) -> ServerOptions:
+    """Options for aiohttp's request handler, passed to ``AppRunner(app, **options)``.
+
+    aiohttp rejects request lines over its limit with a plain-text 400 before any
+    middleware runs; the limit is raised well above ``max_path_bytes`` so that long
+    queries reach the edge and get an RFC 9083 error body instead.
+    """
+    return ServerOptions(max_line_size=settings.rdap.max_request_line_bytes, max_field_size=16384)
 
 
 def create_app(settings: Settings, registry: Registry) -> web.Application:

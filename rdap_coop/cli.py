@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import asyncpg
 from aiohttp import web
 
-from rdap_coop.app import create_app
+from rdap_coop.app import create_app, server_options
 from rdap_coop.core.config import ConfigError, Settings
 from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.queries import Registry
@@ -55,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
 async def _serve_until_stopped(settings: Settings, banner: Sequence[str] = ()) -> None:
     pool = await open_pool(settings.database)
     registry = Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
-    runner = web.AppRunner(create_app(settings, registry), access_log=None)
+    runner = web.AppRunner(
+        create_app(settings, registry), access_log=None, **server_options(settings)
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.rdap.host, settings.rdap.port)

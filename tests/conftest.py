@@ -24,7 +24,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from rdap_coop.app import create_app
+from rdap_coop.app import create_app, server_options
 from rdap_coop.core.config import Settings
 from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.queries import Registry
@@ -133,7 +133,10 @@ async def registry(settings: Settings) -> AsyncIterator[Registry]:
 
 @pytest.fixture
 async def rdap(settings: Settings, registry: Registry) -> AsyncIterator[RdapClient]:
-    client: RdapClient = TestClient(TestServer(create_app(settings, registry)))
+    server = TestServer(create_app(settings, registry))
+    # Started here because TestClient.start_server() passes no runner options.
+    await server.start_server(**server_options(settings))
+    client: RdapClient = TestClient(server)
     await client.start_server()
     try:
         yield client

@@ -60,6 +60,9 @@ class RdapSettings:
     # Forwarded headers are believed only from these peers (SPEC §14 point 4).
     trusted_proxies: tuple[IPNetwork, ...] = ()
     max_path_bytes: int = 2048
+    # What the HTTP parser itself accepts before answering a bare, non-RDAP 400;
+    # anything between max_path_bytes and this gets a proper RDAP error body.
+    max_request_line_bytes: int = 65536
     request_timeout_seconds: float = 10.0
 
 
@@ -88,6 +91,9 @@ class Settings:
             tos_url=reader.text("RDAP_TOS_URL", DEFAULT_TOS_URL),
             trusted_proxies=reader.networks("TRUSTED_PROXIES"),
             max_path_bytes=reader.integer("RDAP_MAX_PATH_BYTES", 2048, minimum=64),
+            max_request_line_bytes=reader.integer(
+                "RDAP_MAX_REQUEST_LINE_BYTES", 65536, minimum=8190
+            ),
             request_timeout_seconds=reader.number("RDAP_REQUEST_TIMEOUT_SECONDS", 10.0),
         )
         return cls(database=database, rdap=rdap)

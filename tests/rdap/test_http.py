@@ -25,6 +25,7 @@ ERROR_CASES = [
     ("/entity/not%20a%20handle", 400),
     ("/no-such-query/x", 400),
     ("/domain/" + "x" * 3000, 400),
+    ("/domain/example.coop?" + "q=1&" * 5000, 400),
     ("/domain/unregistered-name-4711.coop", 404),
     ("/domain/housing.coop", 404),
     ("/domain/example.com", 404),
