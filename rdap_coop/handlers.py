@@ -61,7 +61,7 @@ def _domain_absent(absence: DomainAbsence) -> LookupFailed:
 async def nameserver_lookup(request: web.Request) -> web.Response:
     name = parse_host_name(path_argument(request))
     result = await request.app[REGISTRY].fetch_nameserver(name)
-    if result is None:
+    if result.value is None:
         raise NotFound("No nameserver by this name is registered in .coop.")
     ctx = render_context(request, result.database_updated_at, show_unicode=name.used_unicode)
     return rdap_response(render_nameserver(result.value, ctx))
@@ -74,7 +74,7 @@ async def entity_lookup(request: web.Request) -> web.Response:
         # or not the handle exists, so a lookup reveals nothing.
         raise NotFound("Contact entities are available to authenticated clients only.")
     result = await request.app[REGISTRY].fetch_registrar(handle.iana_id)
-    if result is None:
+    if result.value is None:
         raise NotFound("No registrar with this IANA Registrar ID is accredited in .coop.")
     ctx = render_context(request, result.database_updated_at)
     return rdap_response(render_registrar(result.value, ctx))

@@ -67,9 +67,28 @@ class RdapSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WhoisSettings:
+    """Port-43 limits: every way a client can hold a connection is bounded."""
+
+    hosts: tuple[str, ...] = ("127.0.0.1",)
+    port: int = 43
+    max_query_bytes: int = 256
+    # The whole query line must arrive within this: silent and trickling clients
+    # are cut off, however they pace their bytes.
+    read_timeout_seconds: float = 10.0
+    write_timeout_seconds: float = 10.0
+    connection_deadline_seconds: float = 30.0
+    max_connections: int = 1000
+    max_connections_per_address: int = 20
+    shutdown_grace_seconds: float = 5.0
+    max_hosts_per_reply: int = 50
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings
     rdap: RdapSettings = RdapSettings()
+    whois: WhoisSettings = WhoisSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -96,7 +115,34 @@ class Settings:
             ),
             request_timeout_seconds=reader.number("RDAP_REQUEST_TIMEOUT_SECONDS", 10.0),
         )
-        return cls(database=database, rdap=rdap)
+        return cls(database=database, rdap=rdap, whois=_whois_settings(reader))
+
+
+def _whois_settings(reader: _EnvReader) -> WhoisSettings:
+    defaults = WhoisSettings()
+    raw_hosts = reader.text("WHOIS_HOSTS", "127.0.0.1").split(",")
+    hosts = tuple(host.strip() for host in raw_hosts if host.strip())
+    return WhoisSettings(
+        hosts=hosts,
+        port=reader.integer("WHOIS_PORT", defaults.port, minimum=0),
+        max_query_bytes=reader.integer("WHOIS_MAX_QUERY_BYTES", defaults.max_query_bytes,
+                                       minimum=16),
+        read_timeout_seconds=reader.number("WHOIS_READ_TIMEOUT_SECONDS",
+                                           defaults.read_timeout_seconds),
+        write_timeout_seconds=reader.number("WHOIS_WRITE_TIMEOUT_SECONDS",
+                                            defaults.write_timeout_seconds),
+        connection_deadline_seconds=reader.number("WHOIS_CONNECTION_DEADLINE_SECONDS",
+                                                  defaults.connection_deadline_seconds),
+        max_connections=reader.integer("WHOIS_MAX_CONNECTIONS", defaults.max_connections,
+                                       minimum=1),
+        max_connections_per_address=reader.integer(
+            "WHOIS_MAX_CONNECTIONS_PER_ADDRESS", defaults.max_connections_per_address, minimum=1
+        ),
+        shutdown_grace_seconds=reader.number("WHOIS_SHUTDOWN_GRACE_SECONDS",
+                                             defaults.shutdown_grace_seconds),
+        max_hosts_per_reply=reader.integer("WHOIS_MAX_HOSTS_PER_REPLY",
+                                           defaults.max_hosts_per_reply, minimum=1),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,23 +95,39 @@ SELECT registry_freshness() AS freshness,
           FROM domain d WHERE d.ldh_name = $1) AS domain
 """
 
+_HOST_DOCUMENT = f"""
+    json_build_object(
+        'roid', h.roid, 'ldh_name', h.ldh_name, 'unicode_name', h.unicode_name,
+        'statuses', h.statuses, 'created_at', h.created_at, 'updated_at', h.updated_at,
+        'addresses', ({_HOST_ADDRESSES}),
+        'is_linked', EXISTS (SELECT 1 FROM domain_host dh WHERE dh.host_roid = h.roid),
+        'registrar', (SELECT row_to_json(g) FROM registrar g WHERE g.iana_id = h.registrar_id))
+"""
+
 FETCH_NAMESERVER = f"""
 SELECT registry_freshness() AS freshness,
-       (SELECT json_build_object(
-                 'roid', h.roid, 'ldh_name', h.ldh_name, 'unicode_name', h.unicode_name,
-                 'statuses', h.statuses, 'created_at', h.created_at,
-                 'updated_at', h.updated_at,
-                 'addresses', ({_HOST_ADDRESSES}),
-                 'is_linked', EXISTS (SELECT 1 FROM domain_host dh
-                                       WHERE dh.host_roid = h.roid),
-                 'registrar', (SELECT row_to_json(g) FROM registrar g
-                                WHERE g.iana_id = h.registrar_id))
-          FROM host h WHERE h.ldh_name = $1) AS host
+       (SELECT {_HOST_DOCUMENT} FROM host h WHERE h.ldh_name = $1) AS host
+"""
+
+# WHOIS "nameserver <IP>": every host holding the address (RFC 3912 has no paging;
+# the cap keeps one reply bounded).
+FETCH_NAMESERVERS_BY_ADDRESS = f"""
+SELECT registry_freshness() AS freshness,
+       (SELECT coalesce(json_agg(doc ORDER BY name), '[]')
+          FROM (SELECT h.ldh_name AS name, {_HOST_DOCUMENT} AS doc
+                  FROM host_address a JOIN host h ON h.roid = a.host_roid
+                 WHERE a.address = $1
+                 ORDER BY h.ldh_name LIMIT $2) AS found) AS hosts
 """
 
 FETCH_REGISTRAR = """
 SELECT registry_freshness() AS freshness,
        (SELECT row_to_json(g) FROM registrar g WHERE g.iana_id = $1) AS registrar
+"""
+
+FETCH_REGISTRAR_BY_NAME = """
+SELECT registry_freshness() AS freshness,
+       (SELECT row_to_json(g) FROM registrar g WHERE lower(g.name) = lower($1)) AS registrar
 """
 
 FETCH_FRESHNESS = "SELECT registry_freshness() AS freshness"
@@ -161,17 +177,33 @@ class Registry:
             database_updated_at=freshness,
         )
 
-    async def fetch_nameserver(self, name: DomainName) -> Lookup[Nameserver] | None:
+    async def fetch_nameserver(self, name: DomainName) -> Lookup[Nameserver | None]:
+        """The host, or ``None`` in ``value`` (freshness is reported either way)."""
         row = await self._fetchrow(FETCH_NAMESERVER, name.ldh_name)
-        if row["host"] is None:
-            return None
-        return Lookup(_nameserver_from_json(row["host"]), row["freshness"])
+        host = None if row["host"] is None else _nameserver_from_json(row["host"])
+        return Lookup(host, row["freshness"])
 
-    async def fetch_registrar(self, iana_id: int) -> Lookup[Registrar] | None:
+    async def fetch_nameservers_by_address(
+        self, address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, limit: int = 50
+    ) -> Lookup[tuple[Nameserver, ...]]:
+        """Hosts holding ``address``, by name, at most ``limit``; empty when none."""
+        row = await self._fetchrow(FETCH_NAMESERVERS_BY_ADDRESS, address, limit)
+        hosts = tuple(_nameserver_from_json(item) for item in row["hosts"])
+        return Lookup(hosts, row["freshness"])
+
+    async def fetch_registrar(self, iana_id: int) -> Lookup[Registrar | None]:
         row = await self._fetchrow(FETCH_REGISTRAR, iana_id)
-        if row["registrar"] is None:
-            return None
-        return Lookup(_registrar_from_json(row["registrar"]), row["freshness"])
+        return self._registrar_lookup(row)
+
+    async def fetch_registrar_by_name(self, name: str) -> Lookup[Registrar | None]:
+        """The registrar whose name matches ``name`` case-insensitively."""
+        row = await self._fetchrow(FETCH_REGISTRAR_BY_NAME, name)
+        return self._registrar_lookup(row)
+
+    @staticmethod
+    def _registrar_lookup(row: Row) -> Lookup[Registrar | None]:
+        data = row["registrar"]
+        return Lookup(None if data is None else _registrar_from_json(data), row["freshness"])
 
     async def fetch_freshness(self) -> datetime:
         row = await self._fetchrow(FETCH_FRESHNESS)
