@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -22,9 +21,11 @@ from aiohttp import web
 from rdap_coop.app import create_app, server_options
 from rdap_coop.core.config import ConfigError, Settings
 from rdap_coop.core.db import close_pool, open_pool
+from rdap_coop.core.lifecycle import wait_for_stop_signal
 from rdap_coop.core.queries import Registry
 from rdap_coop.embedded_postgres import embedded_postgres
 from rdap_coop.sample import SHOWCASE, load_sample_registry
+from whois_coop.server import WhoisServer
 
 log = logging.getLogger("rdap_coop")
 
@@ -38,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="serve a sample .coop registry on an embedded Postgres")
     demo.add_argument("--rdap-port", type=int, default=8080)
+    demo.add_argument("--whois-port", type=int, default=4343)
     demo.add_argument("--domains", type=int, default=10_000)
     demo.add_argument("--seed", type=int, default=2026)
 
@@ -52,35 +54,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _serve_until_stopped(settings: Settings, banner: Sequence[str] = ()) -> None:
+async def _serve_until_stopped(
+    settings: Settings, banner: Sequence[str] = (), *, with_whois: bool = False
+) -> None:
+    """Serve RDAP (and, for the demo, WHOIS over the same pool) until SIGINT/SIGTERM."""
     pool = await open_pool(settings.database)
     registry = Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
     runner = web.AppRunner(
         create_app(settings, registry), access_log=None, **server_options(settings)
     )
+    whois = WhoisServer(registry, settings.whois)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.rdap.host, settings.rdap.port)
         await site.start()
+        if with_whois:
+            await whois.start()
         for line in banner:
             print(line, flush=True)
-        await _wait_for_signal()
+        await wait_for_stop_signal()
     finally:
+        await whois.stop()
         await runner.cleanup()
         await close_pool(pool)
 
 
-async def _wait_for_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-
-
-def _demo_banner(base_url: str, domains: int) -> list[str]:
+def _demo_banner(base_url: str, whois_port: int, domains: int) -> list[str]:
     lines = [
         f"rdap-coop demo: a sample .coop registry of {domains:,} domains",
+        f"WHOIS (port 43 protocol): whois -h 127.0.0.1 -p {whois_port} example.coop",
         f"RDAP base URL: {base_url}",
         f"  help:       {base_url}help",
         f"  registrar:  {base_url}entity/1234",
@@ -103,10 +105,12 @@ async def _run_demo(args: argparse.Namespace) -> None:
             "RDAP_COOP_DATABASE_DSN": server.dsn(DEMO_DATABASE, user=READER_ROLE),
             "RDAP_COOP_RDAP_PORT": str(args.rdap_port),
             "RDAP_COOP_RDAP_BASE_URL": base_url,
+            "RDAP_COOP_WHOIS_PORT": str(args.whois_port),
         }
         settings = Settings.from_env(env)
         banner = [f"Loaded {report.domains:,} domains in {report.seconds:.1f} s."]
-        await _serve_until_stopped(settings, banner + _demo_banner(base_url, report.domains))
+        banner += _demo_banner(base_url, args.whois_port, report.domains)
+        await _serve_until_stopped(settings, banner, with_whois=True)
 
 
 async def _create_database(admin_dsn: str, name: str) -> None:

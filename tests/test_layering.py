@@ -49,6 +49,14 @@ def test_core_imports_no_framework_and_no_front_end() -> None:
                 assert module.startswith("rdap_coop.core"), (name, module)
 
 
+def test_whois_uses_only_the_core() -> None:
+    for path in sorted((ROOT / "whois_coop").rglob("*.py")):
+        for module in imported_modules(path):
+            assert not module.startswith("aiohttp"), (path.name, module)
+            if module.startswith("rdap_coop"):
+                assert module.startswith("rdap_coop.core"), (path.name, module)
+
+
 def test_driver_stays_in_the_query_layer() -> None:
     for name, imports in modules():
         if any(module.split(".")[0] == "asyncpg" for module in imports):
@@ -71,7 +79,7 @@ def _tool(name: str) -> str:
 
 
 def test_ruff_is_clean() -> None:
-    command = [_tool("ruff"), "check", "rdap_coop", "tests", "bench"]
+    command = [_tool("ruff"), "check", "rdap_coop", "whois_coop", "tests", "bench"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

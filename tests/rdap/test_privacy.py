@@ -9,96 +9,15 @@ independently of the service's own query layer and policy.
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import jsonpath
 import orjson
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import PROXY_HEADERS, SampleDatabase
+from tests.conftest import PROXY_HEADERS, DomainSecrets
 from tests.conftest import RdapClient as Client
-
-# Which stored columns each EPP disclose flag publishes (RFC 5733 §2.9).
-FLAG_COLUMNS = {
-    "name": ("name",),
-    "addr": ("street", "city", "postal_code"),
-    "voice": ("voice", "voice_ext"),
-    "fax": ("fax", "fax_ext"),
-    "email": ("email",),
-}
-
-CONTACTS_OF_DOMAINS = """
-SELECT d.ldh_name, d.unicode_name, c.*
-  FROM domain d
-  JOIN (SELECT roid AS domain_roid, registrant_roid AS contact_roid FROM domain
-         WHERE registrant_roid IS NOT NULL
-        UNION ALL SELECT domain_roid, contact_roid FROM domain_contact) AS dc
-    ON dc.domain_roid = d.roid
-  JOIN contact c ON c.roid = dc.contact_roid
-"""
-
-PUBLIC_STRINGS = """
-SELECT name, url, city, coalesce(state_province, ''), email, abuse_email, abuse_phone,
-       coalesce(phone, ''), coalesce(postal_code, ''), array_to_string(street, ' ')
-  FROM registrar
-UNION ALL
-SELECT coalesce(organisation, ''), coalesce(state_province, ''), country_code, '', '', '',
-       '', '', '', '' FROM contact
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class DomainSecrets:
-    ldh_name: str
-    unicode_name: str | None
-    secrets: frozenset[str]
-
-
-def _withheld_values(row: Any) -> set[str]:
-    """Every stored value of a contact that the public may not see."""
-    values = {row["roid"]}
-    for flag, columns in FLAG_COLUMNS.items():
-        if flag in row["disclose"]:
-            continue
-        for column in columns:
-            value = row[column]
-            if isinstance(value, list):
-                values.update(value)
-            elif value:
-                values.add(value)
-    return values
-
-
-async def _load_secrets(admin_dsn: str) -> list[DomainSecrets]:
-    connection = await asyncpg.connect(admin_dsn)
-    try:
-        public: set[str] = set()
-        for record in await connection.fetch(PUBLIC_STRINGS):
-            public.update(str(value) for value in record.values() if value)
-        by_domain: dict[str, tuple[str | None, set[str]]] = {}
-        for row in await connection.fetch(CONTACTS_OF_DOMAINS):
-            _, secrets = by_domain.setdefault(row["ldh_name"], (row["unicode_name"], set()))
-            secrets.update(_withheld_values(row))
-    finally:
-        await connection.close()
-    # A value that is also public elsewhere (a city shared with a registrar's address,
-    # say) cannot be told apart in a response; short fragments match by accident.
-    return [
-        DomainSecrets(name, unicode_name, frozenset(s for s in secrets - public if len(s) >= 4))
-        for name, (unicode_name, secrets) in sorted(by_domain.items())
-    ]
-
-
-@pytest.fixture(scope="module")
-def domain_secrets(test_database: SampleDatabase) -> list[DomainSecrets]:
-    cases = asyncio.run(_load_secrets(test_database.admin_dsn))
-    assert len(cases) > 100
-    return cases
 
 
 def spellings(case: DomainSecrets) -> list[str]:

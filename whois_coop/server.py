@@ -1,0 +1,194 @@
+"""The port-43 server: RFC 3912, one query per connection, every limit explicit.
+
+An ``asyncio.Protocol`` rather than streams (measured 1.3-1.9x faster here). Each
+connection is bounded four ways: admission (a cap overall and per client address,
+refused with one polite line), the read phase (the whole query line within
+``read_timeout_seconds`` and ``max_query_bytes``, however a client paces its
+bytes), the write phase (a client that does not read is aborted after
+``write_timeout_seconds``) and a total deadline. This module and nothing else
+turns failures into WHOIS text: ``LookupFailed`` becomes its fixed line, anything
+unexpected a generic line with the traceback only in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+
+from rdap_coop.core.config import WhoisSettings
+from rdap_coop.core.errors import BackendUnavailable, InvalidQuery, LookupFailed, RateLimited
+from rdap_coop.core.queries import Registry
+from whois_coop import render
+from whois_coop.lookup import answer_query
+from whois_coop.protocol import parse_whois_query
+
+log = logging.getLogger(__name__)
+
+
+def failure_text(error: LookupFailed) -> str:
+    if isinstance(error, InvalidQuery):
+        return render.render_failure_line(render.Failure.INVALID_QUERY)
+    if isinstance(error, RateLimited):
+        return render.render_failure_line(render.Failure.RATE_LIMITED)
+    if isinstance(error, BackendUnavailable):
+        return render.render_failure_line(render.Failure.UNAVAILABLE)
+    return render.render_failure_line(render.Failure.INTERNAL)
+
+
+async def reply_to(raw: bytes, registry: Registry, settings: WhoisSettings) -> bytes:
+    """The complete reply to one query line; never raises."""
+    try:
+        query = parse_whois_query(raw, max_query_bytes=settings.max_query_bytes)
+        text = await answer_query(query, registry, settings)
+    except LookupFailed as error:
+        text = failure_text(error)
+    except Exception:
+        log.exception("unhandled error answering a WHOIS query %s", uuid.uuid4().hex)
+        text = render.render_failure_line(render.Failure.INTERNAL)
+    return text.encode("utf-8")
+
+
+class WhoisServer:
+    """Owns the listeners, the admission counts and the in-flight replies."""
+
+    def __init__(self, registry: Registry, settings: WhoisSettings) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.connections_by_address: Counter[str] = Counter()
+        self.connection_count = 0
+        self.replies: set[asyncio.Task[None]] = set()
+        self.protocols: set[WhoisProtocol] = set()
+        self._servers: list[asyncio.Server] = []
+
+    def admits(self, address: str) -> bool:
+        return (
+            self.connection_count < self.settings.max_connections
+            and self.connections_by_address[address] < self.settings.max_connections_per_address
+        )
+
+    async def start(self, hosts: Sequence[str] | None = None, port: int | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        for host in hosts or self.settings.hosts:
+            server = await loop.create_server(
+                lambda: WhoisProtocol(self),
+                host,
+                self.settings.port if port is None else port,
+                reuse_address=True,
+            )
+            self._servers.append(server)
+
+    @property
+    def ports(self) -> list[int]:
+        return [sock.getsockname()[1] for server in self._servers for sock in server.sockets]
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight replies finish within the grace, then cut."""
+        for server in self._servers:
+            server.close()
+        if self.replies:
+            await asyncio.wait(set(self.replies), timeout=self.settings.shutdown_grace_seconds)
+        for protocol in list(self.protocols):
+            protocol.abort()
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+
+
+class WhoisProtocol(asyncio.Protocol):
+    """One client connection: read one line, answer it, close."""
+
+    def __init__(self, server: WhoisServer) -> None:
+        self._server = server
+        self._settings = server.settings
+        self._transport: asyncio.Transport | None = None
+        self._address = ""
+        self._admitted = False
+        self._buffer = bytearray()
+        self._query_taken = False  # one query per connection (RFC 3912)
+        self._reply: asyncio.Task[None] | None = None
+        self._timers: list[asyncio.TimerHandle] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self._address = str(peer[0]) if peer else ""
+        self._server.protocols.add(self)
+        if not self._server.admits(self._address):
+            transport.write(render.render_failure_line(render.Failure.TOO_MANY).encode())
+            transport.close()
+            return
+        self._admitted = True
+        self._server.connection_count += 1
+        self._server.connections_by_address[self._address] += 1
+        loop = asyncio.get_running_loop()
+        self._timers = [
+            loop.call_later(self._settings.read_timeout_seconds, self._read_timed_out),
+            loop.call_later(self._settings.connection_deadline_seconds, self.abort),
+        ]
+
+    def data_received(self, data: bytes) -> None:
+        if self._query_taken or self._transport is None:
+            return  # later bytes are ignored: one query per connection
+        self._buffer += data
+        end = self._buffer.find(b"\n")
+        if end >= 0:
+            self._answer(bytes(self._buffer[: end + 1]))
+        elif len(self._buffer) > self._settings.max_query_bytes:
+            self._close_with(render.Failure.TOO_LONG)
+
+    def eof_received(self) -> bool:
+        # A client that half-closes without a line terminator still gets its answer.
+        if not self._query_taken and self._buffer:
+            self._answer(bytes(self._buffer))
+        return self._query_taken
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._server.protocols.discard(self)
+        if self._admitted:
+            self._admitted = False
+            self._server.connection_count -= 1
+            self._server.connections_by_address[self._address] -= 1
+            if self._server.connections_by_address[self._address] <= 0:
+                del self._server.connections_by_address[self._address]
+        if self._reply is not None and not self._reply.done():
+            self._reply.cancel()
+        self._transport = None
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _read_timed_out(self) -> None:
+        if not self._query_taken and self._transport is not None:
+            self._close_with(render.Failure.TIMEOUT)
+
+    def _close_with(self, failure: render.Failure) -> None:
+        self._query_taken = True
+        self._send(render.render_failure_line(failure).encode())
+
+    def _answer(self, raw: bytes) -> None:
+        self._query_taken = True
+        self._reply = asyncio.get_running_loop().create_task(self._reply_and_close(raw))
+        self._server.replies.add(self._reply)
+        self._reply.add_done_callback(self._server.replies.discard)
+
+    async def _reply_and_close(self, raw: bytes) -> None:
+        reply = await reply_to(raw, self._server.registry, self._settings)
+        if self._transport is not None:
+            self._send(reply)
+
+    def _send(self, payload: bytes) -> None:
+        if self._transport is None:
+            return
+        self._transport.write(payload)
+        # close() flushes what is buffered; a client that never reads is cut off.
+        self._transport.close()
+        self._timers.append(
+            asyncio.get_running_loop().call_later(self._settings.write_timeout_seconds, self.abort)
+        )
