@@ -21,6 +21,7 @@ from rdap_coop.core.names import (
     parse_host_name,
 )
 from rdap_coop.core.redaction import PUBLIC_VIEWER, redact_domain
+from rdap_coop.core.wording import RESERVED_NAME_TEXT
 from rdap_coop.middleware import error_response, rdap_response
 from rdap_coop.render import render_domain, render_help, render_nameserver, render_registrar
 from rdap_coop.request_context import render_context
@@ -54,7 +55,7 @@ async def domain_lookup(request: web.Request) -> web.Response:
 def _domain_absent(absence: DomainAbsence) -> LookupFailed:
     if absence.reserved is not None:
         # Reserved names are public policy (.coop agreement App. 6): say so.
-        return NotFound("This name is not registered: it is reserved by the .coop sponsor.")
+        return NotFound(RESERVED_NAME_TEXT)
     return NotFound("No domain by this name is registered in .coop.")
 
 

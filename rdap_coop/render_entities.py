@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from rdap_coop.core.models import ContactRole, PublicContact, Registrar, WithheldField
+from rdap_coop.core.wording import EMAIL_REDACTED_TEXT
 
 RDAP_MEDIA_TYPE = "application/rdap+json"
 HTML_MEDIA_TYPE = "text/html"
@@ -167,11 +168,7 @@ def _email_redacted_remark() -> dict[str, object]:
     return {
         "title": "EMAIL REDACTED FOR PRIVACY",
         "type": "object redacted due to authorization",
-        "description": [
-            "Please query the RDDS service of the Registrar of Record identified in this "
-            "output for information on how to contact the Registrant, Admin, or Tech "
-            "contact of the queried domain name."
-        ],
+        "description": [EMAIL_REDACTED_TEXT],
     }
 
 

@@ -44,6 +44,7 @@ from rdap_coop.core.models import (
     WithheldField,
 )
 from rdap_coop.core.statuses import epp_token
+from rdap_coop.core.wording import RESERVED_NAME_TEXT
 from whois_coop.render_text import (
     EMAIL_REDACTED_VALUE,
     INACCURACY_FORM_LINE,
@@ -63,9 +64,7 @@ STATUS_URL_PREFIX = "https://icann.org/epp#"
 NOT_FOUND_TEMPLATE = 'No match for "{query}".'
 """The first line of a reply for a valid query that matched nothing (SPEC WHO-19)."""
 
-RESERVED_TEMPLATE = (
-    'No match for "{query}". This name is not registered: it is reserved by the .coop sponsor.'
-)
+RESERVED_TEMPLATE = 'No match for "{query}". ' + RESERVED_NAME_TEXT
 """A reserved name: still "No match" for parsers, plus the sentence RDAP's 404 carries."""
 
 

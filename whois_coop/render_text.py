@@ -13,16 +13,14 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from rdap_coop.core.wording import EMAIL_REDACTED_TEXT
+
 CRLF = "\r\n"
 
 REDACTED_VALUE = "REDACTED FOR PRIVACY"
 """The value of a key whose datum the disclosure policy withheld (TempSpec App. A §2.2)."""
 
-EMAIL_REDACTED_VALUE = (
-    "Please query the RDDS service of the Registrar of Record identified in this output for "
-    "information on how to contact the Registrant, Admin, or Tech contact of the queried "
-    "domain name."
-)
+EMAIL_REDACTED_VALUE = EMAIL_REDACTED_TEXT
 """``Registrant Email`` / ``Tech Email`` when withheld (TempSpec App. A §2.5.1, SPEC RED-04):
 word for word the remark RDAP attaches to a contact whose email it withheld (WHO-20)."""
 
