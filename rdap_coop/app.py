@@ -14,9 +14,11 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from rdap_coop import handlers
-from rdap_coop.app_keys import REGISTRY, SETTINGS
+from rdap_coop.app_keys import CONCURRENCY_CAP, RATE_LIMITER, REGISTRY, SETTINGS
+from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
 from rdap_coop.core.queries import Registry
+from rdap_coop.core.ratelimit import RateLimiter
 from rdap_coop.middleware import rdap_edge
 
 
@@ -35,11 +37,15 @@ def server_options(settings: Settings) -> ServerOptions:
     return ServerOptions(max_line_size=settings.rdap.max_request_line_bytes, max_field_size=16384)
 
 
-def create_app(settings: Settings, registry: Registry) -> web.Application:
-    """Build the app around an open registry; the caller owns the pool's lifetime."""
+def create_app(
+    settings: Settings, registry: Registry, limiter: RateLimiter
+) -> web.Application:
+    """Build the app around an open registry and limiter; the caller owns their lifetime."""
     app = web.Application(middlewares=[rdap_edge], client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[REGISTRY] = registry
+    app[RATE_LIMITER] = limiter
+    app[CONCURRENCY_CAP] = ConcurrencyCap(settings.rdap.max_concurrent_requests)
     base = urlsplit(settings.rdap.base_url).path.rstrip("/")
     routes = [
         ("/domain/{name}", handlers.domain_lookup),

@@ -23,6 +23,7 @@ from rdap_coop.core.config import ConfigError, Settings
 from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.lifecycle import wait_for_stop_signal
 from rdap_coop.core.queries import Registry
+from rdap_coop.core.ratelimit_setup import build_rate_limiter
 from rdap_coop.embedded_postgres import embedded_postgres
 from rdap_coop.sample import SHOWCASE, load_sample_registry
 from whois_coop.server import WhoisServer
@@ -60,10 +61,16 @@ async def _serve_until_stopped(
     """Serve RDAP (and, for the demo, WHOIS over the same pool) until SIGINT/SIGTERM."""
     pool = await open_pool(settings.database)
     registry = Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
+    # One limiter for both front ends: a client's RDAP and WHOIS queries share a budget.
+    limits = build_rate_limiter(settings.rate_limit)
     runner = web.AppRunner(
-        create_app(settings, registry), access_log=None, **server_options(settings)
+        create_app(settings, registry, limits.limiter),
+        access_log=None,
+        **server_options(settings),
     )
-    whois = WhoisServer(registry, settings.whois)
+    whois = WhoisServer(
+        registry, settings.whois, limits.limiter, ipv6_prefix=settings.rate_limit.ipv6_prefix
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.rdap.host, settings.rdap.port)
@@ -76,6 +83,7 @@ async def _serve_until_stopped(
     finally:
         await whois.stop()
         await runner.cleanup()
+        await limits.close()
         await close_pool(pool)
 
 

@@ -18,8 +18,10 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiohttp import web
 
-from rdap_coop.app_keys import SETTINGS
+from rdap_coop.admission import charge_request, rate_limit_headers
+from rdap_coop.app_keys import CONCURRENCY_CAP, SETTINGS
 from rdap_coop.core.errors import BackendUnavailable, LookupFailed, RateLimited
+from rdap_coop.core.ratelimit import Decision, refusal
 from rdap_coop.render import render_error
 
 log = logging.getLogger(__name__)
@@ -77,8 +79,18 @@ def _add_protocol_headers(response: web.StreamResponse, hsts: bool) -> None:
 @web.middleware
 async def rdap_edge(request: web.Request, handler: Handler) -> web.StreamResponse:
     settings = request.app[SETTINGS].rdap
-    response = await _serve(request, handler, settings.max_path_bytes,
-                            settings.request_timeout_seconds)
+    cap = request.app[CONCURRENCY_CAP]
+    if not cap.try_enter():
+        # Shed at once rather than queue without bound (overload protection).
+        response: web.StreamResponse = _failure_response(
+            BackendUnavailable("The service is overloaded; try again shortly.", 1)
+        )
+    else:
+        try:
+            response = await _serve(request, handler, settings.max_path_bytes,
+                                    settings.request_timeout_seconds)
+        finally:
+            cap.leave()
     _add_protocol_headers(response, settings.base_url.startswith("https:"))
     return response
 
@@ -90,8 +102,23 @@ async def _serve(
         return error_response(400, "Bad Request", "The request path is too long.")
     if request.method == "OPTIONS":
         return _preflight_response()
+    decisions: list[Decision] = []
+    response = await _answer(request, handler, timeout_seconds, decisions)
+    for decision in decisions:
+        response.headers.update(rate_limit_headers(decision))
+    return response
+
+
+async def _answer(
+    request: web.Request, handler: Handler, timeout_seconds: float, decisions: list[Decision]
+) -> web.StreamResponse:
     try:
         async with asyncio.timeout(timeout_seconds):
+            decision = await charge_request(request)
+            if decision is not None:
+                decisions.append(decision)
+                if not decision.allowed:
+                    raise refusal(decision)
             return await handler(request)
     except LookupFailed as error:
         return _failure_response(error)

@@ -12,6 +12,7 @@ and the rest is seeded, so golden files are stable.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -28,8 +29,11 @@ from rdap_coop.app import create_app, server_options
 from rdap_coop.core.config import Settings
 from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.queries import Registry
+from rdap_coop.core.ratelimit import RateLimiter
+from rdap_coop.core.ratelimit_setup import build_rate_limiter
 from rdap_coop.embedded_postgres import EmbeddedPostgres, start_embedded_postgres
 from rdap_coop.sample import load_sample_registry
+from tests.redis_server import REDIS_URL_VARIABLE, redis_server_executable, redis_url
 
 SAMPLE_DOMAINS = 300
 SAMPLE_SEED = 7
@@ -105,6 +109,15 @@ def test_database() -> Iterator[SampleDatabase]:
             asyncio.run(_drop(admin_dsn, database))
 
 
+@pytest.fixture(scope="session")
+def test_redis_url() -> Iterator[str]:
+    """A real Redis: RDAP_COOP_TEST_REDIS_URL, else one started from redis-server."""
+    if not os.environ.get(REDIS_URL_VARIABLE) and redis_server_executable() is None:
+        pytest.skip(f"needs redis-server on PATH or {REDIS_URL_VARIABLE}")
+    with redis_url() as url:
+        yield url
+
+
 def make_settings(reader_dsn: str, **overrides: str) -> Settings:
     env = {
         "RDAP_COOP_DATABASE_DSN": reader_dsn,
@@ -112,6 +125,10 @@ def make_settings(reader_dsn: str, **overrides: str) -> Settings:
         "RDAP_COOP_TRUSTED_PROXIES": "127.0.0.0/8,::1/128",
         "RDAP_COOP_DATABASE_ACQUIRE_TIMEOUT_SECONDS": "1",
         "RDAP_COOP_DATABASE_CONNECT_TIMEOUT_SECONDS": "1",
+        # Tests send thousands of queries from one address; the limiter's own tests
+        # set tight budgets explicitly.
+        "RDAP_COOP_RATE_LIMIT_PUBLIC_BURST": "1000000",
+        "RDAP_COOP_RATE_LIMIT_PUBLIC_PER_SECOND": "100000",
     }
     env.update({f"RDAP_COOP_{key.upper()}": value for key, value in overrides.items()})
     return Settings.from_env(env)
@@ -132,8 +149,17 @@ async def registry(settings: Settings) -> AsyncIterator[Registry]:
 
 
 @pytest.fixture
-async def rdap(settings: Settings, registry: Registry) -> AsyncIterator[RdapClient]:
-    server = TestServer(create_app(settings, registry))
+def limiter(settings: Settings) -> RateLimiter:
+    """An in-process limiter; tests that exercise Redis build their own."""
+    handle = build_rate_limiter(dataclasses.replace(settings.rate_limit, redis_url=None))
+    return handle.limiter
+
+
+@pytest.fixture
+async def rdap(
+    settings: Settings, registry: Registry, limiter: RateLimiter
+) -> AsyncIterator[RdapClient]:
+    server = TestServer(create_app(settings, registry, limiter))
     # Started here because TestClient.start_server() passes no runner options.
     await server.start_server(**server_options(settings))
     client: RdapClient = TestClient(server)

@@ -19,6 +19,7 @@ import pytest
 
 from rdap_coop.core.config import Settings
 from rdap_coop.core.queries import Registry
+from rdap_coop.core.ratelimit import RateLimiter
 from rdap_coop.core.statuses import rdap_statuses
 from tests.conftest import PROXY_HEADERS, DomainSecrets
 from tests.conftest import RdapClient as Client
@@ -46,9 +47,11 @@ CONTACT_FIELDS = {
 
 
 @pytest.fixture
-async def whois(settings: Settings, registry: Registry) -> AsyncIterator[WhoisServer]:
+async def whois(
+    settings: Settings, registry: Registry, limiter: RateLimiter
+) -> AsyncIterator[WhoisServer]:
     limits = dataclasses.replace(settings.whois, max_connections_per_address=1000)
-    server = WhoisServer(registry, limits)
+    server = WhoisServer(registry, limits, limiter)
     await server.start(hosts=["127.0.0.1"], port=0)
     try:
         yield server

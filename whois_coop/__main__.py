@@ -18,13 +18,17 @@ from rdap_coop.core.config import ConfigError, Settings
 from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.lifecycle import wait_for_stop_signal
 from rdap_coop.core.queries import Registry
+from rdap_coop.core.ratelimit_setup import build_rate_limiter
 from whois_coop.server import WhoisServer
 
 
 async def serve(settings: Settings) -> None:
     pool = await open_pool(settings.database)
     registry = Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
-    server = WhoisServer(registry, settings.whois)
+    limits = build_rate_limiter(settings.rate_limit)
+    server = WhoisServer(
+        registry, settings.whois, limits.limiter, ipv6_prefix=settings.rate_limit.ipv6_prefix
+    )
     try:
         await server.start()
         logging.getLogger("whois_coop").info(
@@ -33,6 +37,7 @@ async def serve(settings: Settings) -> None:
         await wait_for_stop_signal()
     finally:
         await server.stop()
+        await limits.close()
         await close_pool(pool)
 
 

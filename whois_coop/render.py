@@ -115,6 +115,7 @@ HELP_LINES = (
     "  registrar Example Registrar     a registrar by name",
     "  help  or  ?                     this text",
     "Contact data is redacted following the ICANN Registration Data Policy.",
+    "Queries are rate limited per client address, together with the RDAP service.",
 )
 
 

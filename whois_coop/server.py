@@ -21,6 +21,14 @@ from collections.abc import Sequence
 from rdap_coop.core.config import WhoisSettings
 from rdap_coop.core.errors import BackendUnavailable, InvalidQuery, LookupFailed, RateLimited
 from rdap_coop.core.queries import Registry
+from rdap_coop.core.ratelimit import (
+    QueryCost,
+    RateLimiter,
+    address_key,
+    client_address,
+    refusal,
+)
+from rdap_coop.core.redaction import AccessTier
 from whois_coop import render
 from whois_coop.lookup import answer_query
 from whois_coop.protocol import parse_whois_query
@@ -38,11 +46,13 @@ def failure_text(error: LookupFailed) -> str:
     return render.render_failure_line(render.Failure.INTERNAL)
 
 
-async def reply_to(raw: bytes, registry: Registry, settings: WhoisSettings) -> bytes:
-    """The complete reply to one query line; never raises."""
+async def reply_to(raw: bytes, server: WhoisServer, peer: str) -> bytes:
+    """The complete reply to one query line from ``peer``; never raises."""
     try:
-        query = parse_whois_query(raw, max_query_bytes=settings.max_query_bytes)
-        text = await answer_query(query, registry, settings)
+        # Charged before parsing: malformed and not-found queries cost as much as any.
+        await server.charge(peer)
+        query = parse_whois_query(raw, max_query_bytes=server.settings.max_query_bytes)
+        text = await answer_query(query, server.registry, server.settings)
     except LookupFailed as error:
         text = failure_text(error)
     except Exception:
@@ -54,14 +64,33 @@ async def reply_to(raw: bytes, registry: Registry, settings: WhoisSettings) -> b
 class WhoisServer:
     """Owns the listeners, the admission counts and the in-flight replies."""
 
-    def __init__(self, registry: Registry, settings: WhoisSettings) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        settings: WhoisSettings,
+        limiter: RateLimiter,
+        *,
+        ipv6_prefix: int = 64,
+    ) -> None:
         self.registry = registry
         self.settings = settings
+        self.limiter = limiter
+        self.ipv6_prefix = ipv6_prefix
         self.connections_by_address: Counter[str] = Counter()
         self.connection_count = 0
         self.replies: set[asyncio.Task[None]] = set()
         self.protocols: set[WhoisProtocol] = set()
         self._servers: list[asyncio.Server] = []
+
+    async def charge(self, peer: str) -> None:
+        """One query from ``peer`` against the shared budget (port 43 is always public)."""
+        address = client_address(peer, None, trusted_proxies=())
+        key = address_key(address, ipv6_prefix=self.ipv6_prefix)
+        decision = await self.limiter.check(
+            key, tier=AccessTier.PUBLIC, cost=QueryCost.LOOKUP, address=address
+        )
+        if decision is not None and not decision.allowed:
+            raise refusal(decision)
 
     def admits(self, address: str) -> bool:
         return (
@@ -179,7 +208,7 @@ class WhoisProtocol(asyncio.Protocol):
         self._reply.add_done_callback(self._server.replies.discard)
 
     async def _reply_and_close(self, raw: bytes) -> None:
-        reply = await reply_to(raw, self._server.registry, self._settings)
+        reply = await reply_to(raw, self._server, self._address)
         if self._transport is not None:
             self._send(reply)
 

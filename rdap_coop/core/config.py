@@ -60,6 +60,8 @@ class RdapSettings:
     # Forwarded headers are believed only from these peers (SPEC §14 point 4).
     trusted_proxies: tuple[IPNetwork, ...] = ()
     max_path_bytes: int = 2048
+    # Requests served at once per process; beyond it, 503 at once instead of a queue.
+    max_concurrent_requests: int = 256
     # What the HTTP parser itself accepts before answering a bare, non-RDAP 400;
     # anything between max_path_bytes and this gets a proper RDAP error body.
     max_request_line_bytes: int = 65536
@@ -85,10 +87,28 @@ class WhoisSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimitSettings:
+    """One budget per client key, shared by RDAP and WHOIS (and by instances via Redis)."""
+
+    public_burst: int = 100
+    public_per_second: float = 10.0
+    authenticated_burst: int = 1000
+    authenticated_per_second: float = 100.0
+    lookup_cost: float = 1.0
+    search_cost: float = 5.0
+    ipv6_prefix: int = 64
+    # Monitoring probes (ICANN SLA monitoring, our dashboards) are never throttled.
+    exempt_networks: tuple[IPNetwork, ...] = ()
+    redis_url: str | None = field(default=None, repr=False)
+    max_keys: int = 100_000
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings
     rdap: RdapSettings = RdapSettings()
     whois: WhoisSettings = WhoisSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -114,8 +134,44 @@ class Settings:
                 "RDAP_MAX_REQUEST_LINE_BYTES", 65536, minimum=8190
             ),
             request_timeout_seconds=reader.number("RDAP_REQUEST_TIMEOUT_SECONDS", 10.0),
+            max_concurrent_requests=reader.integer(
+                "RDAP_MAX_CONCURRENT_REQUESTS", 256, minimum=1
+            ),
         )
-        return cls(database=database, rdap=rdap, whois=_whois_settings(reader))
+        return cls(
+            database=database,
+            rdap=rdap,
+            whois=_whois_settings(reader),
+            rate_limit=_rate_limit_settings(reader),
+        )
+
+
+def _rate_limit_settings(reader: _EnvReader) -> RateLimitSettings:
+    defaults = RateLimitSettings()
+    prefix = reader.integer("RATE_LIMIT_IPV6_PREFIX", defaults.ipv6_prefix, minimum=32)
+    if prefix > 128:
+        raise ConfigError(f"{PREFIX}RATE_LIMIT_IPV6_PREFIX must be at most 128")
+    settings = RateLimitSettings(
+        public_burst=reader.integer("RATE_LIMIT_PUBLIC_BURST", defaults.public_burst, minimum=1),
+        public_per_second=reader.number("RATE_LIMIT_PUBLIC_PER_SECOND",
+                                        defaults.public_per_second),
+        authenticated_burst=reader.integer("RATE_LIMIT_AUTHENTICATED_BURST",
+                                           defaults.authenticated_burst, minimum=1),
+        authenticated_per_second=reader.number("RATE_LIMIT_AUTHENTICATED_PER_SECOND",
+                                               defaults.authenticated_per_second),
+        lookup_cost=reader.number("RATE_LIMIT_LOOKUP_COST", defaults.lookup_cost),
+        search_cost=reader.number("RATE_LIMIT_SEARCH_COST", defaults.search_cost),
+        ipv6_prefix=prefix,
+        exempt_networks=reader.networks("RATE_LIMIT_EXEMPT_NETWORKS"),
+        redis_url=reader.text("REDIS_URL", "") or None,
+        max_keys=reader.integer("RATE_LIMIT_MAX_KEYS", defaults.max_keys, minimum=100),
+    )
+    smallest_burst = min(settings.public_burst, settings.authenticated_burst)
+    costs = (("LOOKUP_COST", settings.lookup_cost), ("SEARCH_COST", settings.search_cost))
+    for name, cost in costs:
+        if cost > smallest_burst:
+            raise ConfigError(f"{PREFIX}RATE_LIMIT_{name} must not exceed the smallest burst")
+    return settings
 
 
 def _whois_settings(reader: _EnvReader) -> WhoisSettings:

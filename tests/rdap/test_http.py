@@ -191,11 +191,13 @@ async def test_forwarded_headers_from_untrusted_peers_are_ignored(
     from rdap_coop.app import create_app
     from rdap_coop.core.db import close_pool, open_pool
     from rdap_coop.core.queries import Registry
+    from rdap_coop.core.ratelimit_setup import build_rate_limiter
     from tests.conftest import make_settings
 
     settings = make_settings(test_database.reader_dsn, trusted_proxies="")
     pool = await open_pool(settings.database)
-    client: Client = TestClient(TestServer(create_app(settings, Registry(pool))))
+    limiter = build_rate_limiter(settings.rate_limit).limiter
+    client: Client = TestClient(TestServer(create_app(settings, Registry(pool), limiter)))
     await client.start_server()
     try:
         response = await client.get(

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from rdap_coop.app import create_app
 from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.queries import Registry
+from rdap_coop.core.ratelimit_setup import build_rate_limiter
 from rdap_coop.embedded_postgres import EmbeddedPostgres, start_embedded_postgres
 from rdap_coop.sample import load_sample_registry
 from tests.conftest import READER_ROLE, make_settings
@@ -40,7 +41,8 @@ async def client(own_postgres: EmbeddedPostgres) -> AsyncIterator[Client]:
         own_postgres.dsn(user=READER_ROLE), database_statement_timeout_ms="300"
     )
     pool = await open_pool(settings.database)
-    app = create_app(settings, Registry(pool, acquire_timeout_seconds=1.0))
+    limiter = build_rate_limiter(settings.rate_limit).limiter
+    app = create_app(settings, Registry(pool, acquire_timeout_seconds=1.0), limiter)
     test_client: Client = TestClient(TestServer(app))
     await test_client.start_server()
     try:

@@ -14,6 +14,7 @@ import pytest
 
 from rdap_coop.core.config import Settings, WhoisSettings
 from rdap_coop.core.queries import Registry
+from rdap_coop.core.ratelimit import RateLimiter
 from tests.conftest import SampleDatabase
 from whois_coop import render
 from whois_coop.server import WhoisServer
@@ -27,9 +28,11 @@ FAST_LIMITS = {
 
 
 @pytest.fixture
-async def whois(settings: Settings, registry: Registry) -> AsyncIterator[WhoisServer]:
+async def whois(
+    settings: Settings, registry: Registry, limiter: RateLimiter
+) -> AsyncIterator[WhoisServer]:
     limits = dataclasses.replace(settings.whois, **FAST_LIMITS)  # type: ignore[arg-type]
-    server = WhoisServer(registry, limits)
+    server = WhoisServer(registry, limits, limiter)
     await server.start(hosts=["127.0.0.1"], port=0)
     try:
         yield server
@@ -176,10 +179,10 @@ async def test_connection_flood_is_refused_politely_and_others_are_served(
 
 
 async def test_stop_lets_an_in_flight_reply_finish(
-    settings: Settings, registry: Registry, test_database: SampleDatabase
+    settings: Settings, registry: Registry, limiter: RateLimiter, test_database: SampleDatabase
 ) -> None:
     limits: WhoisSettings = dataclasses.replace(settings.whois, shutdown_grace_seconds=3.0)
-    server = WhoisServer(registry, limits)
+    server = WhoisServer(registry, limits, limiter)
     await server.start(hosts=["127.0.0.1"], port=0)
     port = server.ports[0]
     blocker = await asyncpg.connect(test_database.admin_dsn)

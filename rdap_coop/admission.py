@@ -1,0 +1,55 @@
+"""Who gets served: the per-process concurrency cap and the shared rate limit.
+
+Both run before any handler touches the database. Over the cap a request is shed at
+once with 503 (never queued without bound); over its budget a client gets 429 with
+``Retry-After`` (RFC 7480 §5.5, RFC 6585 §4). Every admitted answer carries the
+``RateLimit-Limit/Remaining/Reset`` headers (draft-ietf-httpapi-ratelimit-headers), so
+well-behaved clients can pace themselves.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from rdap_coop.app_keys import RATE_LIMITER, SETTINGS
+from rdap_coop.core.ratelimit import (
+    Decision,
+    QueryCost,
+    RateLimiter,
+    address_key,
+    client_address,
+)
+from rdap_coop.core.redaction import AccessTier
+
+SEARCH_PATHS = frozenset({"domains", "nameservers", "entities"})
+
+
+def query_cost(request: web.Request) -> QueryCost:
+    last_segment = request.path.rstrip("/").rsplit("/", 1)[-1]
+    return QueryCost.SEARCH if last_segment in SEARCH_PATHS else QueryCost.LOOKUP
+
+
+async def charge(request: web.Request, limiter: RateLimiter) -> Decision | None:
+    """Charge the client for this request; None when its address is exempt."""
+    app_settings = request.app[SETTINGS]
+    # Every X-Forwarded-For line, joined: the first alone may be one the client forged.
+    forwarded_for = ", ".join(request.headers.getall("X-Forwarded-For", []))
+    address = client_address(
+        request.remote, forwarded_for, trusted_proxies=app_settings.rdap.trusted_proxies
+    )
+    key = address_key(address, ipv6_prefix=app_settings.rate_limit.ipv6_prefix)
+    return await limiter.check(
+        key, tier=AccessTier.PUBLIC, cost=query_cost(request), address=address
+    )
+
+
+def rate_limit_headers(decision: Decision) -> dict[str, str]:
+    return {
+        "RateLimit-Limit": str(decision.limit),
+        "RateLimit-Remaining": str(decision.remaining),
+        "RateLimit-Reset": str(decision.reset_seconds),
+    }
+
+
+async def charge_request(request: web.Request) -> Decision | None:
+    return await charge(request, request.app[RATE_LIMITER])
