@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from rdap_coop.app_keys import RATE_LIMITER, SETTINGS
+from rdap_coop.app_keys import CLIENT_KEY, RATE_LIMITER, SETTINGS
 from rdap_coop.core.ratelimit import (
+    UNKNOWN_CLIENT_KEY,
     Decision,
     QueryCost,
     RateLimiter,
@@ -38,9 +39,16 @@ async def charge(request: web.Request, limiter: RateLimiter) -> Decision | None:
         request.remote, forwarded_for, trusted_proxies=app_settings.rdap.trusted_proxies
     )
     key = address_key(address, ipv6_prefix=app_settings.rate_limit.ipv6_prefix)
+    request[CLIENT_KEY] = key
     return await limiter.check(
         key, tier=AccessTier.PUBLIC, cost=query_cost(request), address=address
     )
+
+
+def client_key_of(request: web.Request) -> str:
+    """The key the edge charged this request to (the personal-data quota uses it too)."""
+    key: str = request.get(CLIENT_KEY, UNKNOWN_CLIENT_KEY)
+    return key
 
 
 def rate_limit_headers(decision: Decision) -> dict[str, str]:

@@ -14,11 +14,17 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from rdap_coop import handlers
-from rdap_coop.app_keys import CONCURRENCY_CAP, RATE_LIMITER, REGISTRY, SETTINGS
+from rdap_coop.app_keys import (
+    CONCURRENCY_CAP,
+    PERSONAL_DATA_QUOTA,
+    RATE_LIMITER,
+    REGISTRY,
+    SETTINGS,
+)
 from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
 from rdap_coop.core.queries import Registry
-from rdap_coop.core.ratelimit import RateLimiter
+from rdap_coop.core.ratelimit_setup import LimiterHandle
 from rdap_coop.middleware import rdap_edge
 
 
@@ -38,13 +44,14 @@ def server_options(settings: Settings) -> ServerOptions:
 
 
 def create_app(
-    settings: Settings, registry: Registry, limiter: RateLimiter
+    settings: Settings, registry: Registry, limits: LimiterHandle
 ) -> web.Application:
     """Build the app around an open registry and limiter; the caller owns their lifetime."""
     app = web.Application(middlewares=[rdap_edge], client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[REGISTRY] = registry
-    app[RATE_LIMITER] = limiter
+    app[RATE_LIMITER] = limits.limiter
+    app[PERSONAL_DATA_QUOTA] = limits.quota
     app[CONCURRENCY_CAP] = ConcurrencyCap(settings.rdap.max_concurrent_requests)
     base = urlsplit(settings.rdap.base_url).path.rstrip("/")
     routes = [

@@ -7,9 +7,13 @@ from aiohttp import web
 from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
 from rdap_coop.core.queries import Registry
+from rdap_coop.core.quota import PersonalDataQuota
 from rdap_coop.core.ratelimit import RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 CONCURRENCY_CAP = web.AppKey("concurrency_cap", ConcurrencyCap)
+PERSONAL_DATA_QUOTA = web.AppKey("personal_data_quota", PersonalDataQuota)
+# Per request: the rate-limit key of the client, set by the edge before any handler.
+CLIENT_KEY = web.RequestKey("client_key", str)

@@ -64,12 +64,12 @@ async def _serve_until_stopped(
     # One limiter for both front ends: a client's RDAP and WHOIS queries share a budget.
     limits = build_rate_limiter(settings.rate_limit)
     runner = web.AppRunner(
-        create_app(settings, registry, limits.limiter),
+        create_app(settings, registry, limits),
         access_log=None,
         **server_options(settings),
     )
     whois = WhoisServer(
-        registry, settings.whois, limits.limiter, ipv6_prefix=settings.rate_limit.ipv6_prefix
+        registry, settings.whois, limits, ipv6_prefix=settings.rate_limit.ipv6_prefix
     )
     await runner.setup()
     try:

@@ -11,7 +11,9 @@ from urllib.parse import unquote_to_bytes
 
 from aiohttp import web
 
-from rdap_coop.app_keys import REGISTRY
+from rdap_coop.admission import client_key_of
+from rdap_coop.app_keys import PERSONAL_DATA_QUOTA, REGISTRY
+from rdap_coop.core.disclosure import disclose_domain
 from rdap_coop.core.errors import InvalidQuery, LookupFailed, NotFound
 from rdap_coop.core.models import DomainAbsence
 from rdap_coop.core.names import (
@@ -20,7 +22,7 @@ from rdap_coop.core.names import (
     parse_entity_handle,
     parse_host_name,
 )
-from rdap_coop.core.redaction import PUBLIC_VIEWER, redact_domain
+from rdap_coop.core.redaction import PUBLIC_VIEWER
 from rdap_coop.core.wording import RESERVED_NAME_TEXT
 from rdap_coop.middleware import error_response, rdap_response
 from rdap_coop.render import render_domain, render_help, render_nameserver, render_registrar
@@ -47,7 +49,8 @@ async def domain_lookup(request: web.Request) -> web.Response:
     result = await request.app[REGISTRY].fetch_domain(name)
     if isinstance(result, DomainAbsence):
         raise _domain_absent(result)
-    public = redact_domain(result.value, PUBLIC_VIEWER)
+    quota = request.app[PERSONAL_DATA_QUOTA]
+    public = await disclose_domain(result.value, PUBLIC_VIEWER, client_key_of(request), quota)
     ctx = render_context(request, result.database_updated_at, show_unicode=name.used_unicode)
     return rdap_response(render_domain(public, ctx))
 

@@ -72,6 +72,8 @@ class RenderContext:
     tos_url: str
     database_updated_at: datetime | None
     show_unicode_name: bool = True
+    # Operator limits to describe in /help (rate limit, personal-data quota).
+    limits_description: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Links are built as base_url + "domain/<name>" (RFC 9224 §3; SPEC EXT-50).
@@ -147,7 +149,7 @@ def render_help(ctx: RenderContext) -> dict[str, object]:
     """``/help`` (RFC 9083 §7; TIG24 §3.4): only ``rdapConformance`` and ``notices``."""
     return {
         "rdapConformance": _conformance(redacted=False),
-        "notices": [_tos_notice(ctx), _help_notice()],
+        "notices": [_tos_notice(ctx), _help_notice(ctx.limits_description)],
     }
 
 
@@ -343,7 +345,7 @@ def _inaccuracy_notice(ctx: RenderContext) -> dict[str, object]:
     }
 
 
-def _help_notice() -> dict[str, object]:
+def _help_notice(limits_description: tuple[str, ...]) -> dict[str, object]:
     """What /help should describe (SPEC HLP-01): lookups, searches, limits, redaction.
 
     No angle brackets in fixed text: RDAPCT flags any "<...script...>" span on the
@@ -364,5 +366,6 @@ def _help_notice() -> dict[str, object]:
             "redacted member of each response (RFC 9537).",
             "Requests are rate limited per client; over the limit the reply is 429 with "
             "Retry-After.",
+            *limits_description,
         ],
     }

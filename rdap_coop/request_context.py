@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from rdap_coop.app_keys import SETTINGS
-from rdap_coop.core.config import RdapSettings
+from rdap_coop.core.config import RateLimitSettings, RdapSettings
 from rdap_coop.render import RenderContext
 
 
@@ -51,10 +51,27 @@ def request_url(request: web.Request, settings: RdapSettings) -> str:
     return f"{scheme}://{host}{quote(request.raw_path, safe=_URI_SAFE)}"
 
 
+def limits_description(limits: RateLimitSettings) -> tuple[str, ...]:
+    """The operator's limits in words, for /help (the same settings the limiter uses)."""
+    return (
+        f"Each client may send {limits.public_burst} queries at once and "
+        f"{limits.public_per_second:g} per second sustained, shared with the WHOIS service; "
+        f"a search costs {limits.search_cost:g} queries. Every response carries "
+        "RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset headers.",
+        f"Each client may see the personal data of {limits.personal_data_daily_contacts} "
+        "contacts a day (UTC), even where the contact consented to publication; past that "
+        "it is redacted with the reason Personal-data quota exceeded. Going over on "
+        f"{limits.personal_data_strikes_for_long_block} days within "
+        f"{limits.personal_data_strike_window_days} days extends this to "
+        f"{limits.personal_data_long_block_days} days.",
+    )
+
+
 def render_context(
     request: web.Request, database_updated_at: datetime | None, *, show_unicode: bool = True
 ) -> RenderContext:
-    settings = request.app[SETTINGS].rdap
+    app_settings = request.app[SETTINGS]
+    settings = app_settings.rdap
     return RenderContext(
         base_url=settings.base_url,
         request_url=request_url(request, settings),
@@ -62,4 +79,5 @@ def render_context(
         tos_url=settings.tos_url,
         database_updated_at=database_updated_at,
         show_unicode_name=show_unicode,
+        limits_description=limits_description(app_settings.rate_limit),
     )

@@ -29,8 +29,7 @@ from rdap_coop.app import create_app, server_options
 from rdap_coop.core.config import Settings
 from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.queries import Registry
-from rdap_coop.core.ratelimit import RateLimiter
-from rdap_coop.core.ratelimit_setup import build_rate_limiter
+from rdap_coop.core.ratelimit_setup import LimiterHandle, build_rate_limiter
 from rdap_coop.embedded_postgres import EmbeddedPostgres, start_embedded_postgres
 from rdap_coop.sample import load_sample_registry
 from tests.redis_server import REDIS_URL_VARIABLE, redis_server_executable, redis_url
@@ -149,15 +148,14 @@ async def registry(settings: Settings) -> AsyncIterator[Registry]:
 
 
 @pytest.fixture
-def limiter(settings: Settings) -> RateLimiter:
-    """An in-process limiter; tests that exercise Redis build their own."""
-    handle = build_rate_limiter(dataclasses.replace(settings.rate_limit, redis_url=None))
-    return handle.limiter
+def limiter(settings: Settings) -> LimiterHandle:
+    """An in-process limiter and quota; tests that exercise Redis build their own."""
+    return build_rate_limiter(dataclasses.replace(settings.rate_limit, redis_url=None))
 
 
 @pytest.fixture
 async def rdap(
-    settings: Settings, registry: Registry, limiter: RateLimiter
+    settings: Settings, registry: Registry, limiter: LimiterHandle
 ) -> AsyncIterator[RdapClient]:
     server = TestServer(create_app(settings, registry, limiter))
     # Started here because TestClient.start_server() passes no runner options.

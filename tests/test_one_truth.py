@@ -19,7 +19,7 @@ import pytest
 
 from rdap_coop.core.config import Settings
 from rdap_coop.core.queries import Registry
-from rdap_coop.core.ratelimit import RateLimiter
+from rdap_coop.core.ratelimit_setup import LimiterHandle
 from rdap_coop.core.statuses import rdap_statuses
 from tests.conftest import PROXY_HEADERS, DomainSecrets
 from tests.conftest import RdapClient as Client
@@ -48,7 +48,7 @@ CONTACT_FIELDS = {
 
 @pytest.fixture
 async def whois(
-    settings: Settings, registry: Registry, limiter: RateLimiter
+    settings: Settings, registry: Registry, limiter: LimiterHandle
 ) -> AsyncIterator[WhoisServer]:
     limits = dataclasses.replace(settings.whois, max_connections_per_address=1000)
     server = WhoisServer(registry, limits, limiter)

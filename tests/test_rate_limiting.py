@@ -15,7 +15,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from rdap_coop.app import create_app
 from rdap_coop.core.config import Settings
 from rdap_coop.core.queries import Registry
-from rdap_coop.core.ratelimit import RateLimiter
 from rdap_coop.core.ratelimit_setup import LimiterHandle, build_rate_limiter
 from tests.conftest import PROXY_HEADERS, SampleDatabase, make_settings
 from tests.conftest import RdapClient as Client
@@ -37,7 +36,7 @@ def tight_settings(test_database: SampleDatabase) -> Settings:
 
 @contextlib.asynccontextmanager
 async def rdap_instance(
-    settings: Settings, registry: Registry, limiter: RateLimiter
+    settings: Settings, registry: Registry, limiter: LimiterHandle
 ) -> AsyncIterator[Client]:
     client: Client = TestClient(TestServer(create_app(settings, registry, limiter)))
     await client.start_server()
@@ -55,7 +54,7 @@ def as_client(address: str) -> dict[str, str]:
 async def test_rdap_client_over_budget_gets_429_while_others_are_served(
     tight_settings: Settings, registry: Registry
 ) -> None:
-    limiter = build_rate_limiter(tight_settings.rate_limit).limiter
+    limiter = build_rate_limiter(tight_settings.rate_limit)
     async with rdap_instance(tight_settings, registry, limiter) as rdap:
         statuses = []
         for _ in range(BURST):
@@ -79,7 +78,7 @@ async def test_rdap_client_over_budget_gets_429_while_others_are_served(
 async def test_headers_on_error_answers_and_ipv6_aggregation(
     tight_settings: Settings, registry: Registry
 ) -> None:
-    limiter = build_rate_limiter(tight_settings.rate_limit).limiter
+    limiter = build_rate_limiter(tight_settings.rate_limit)
     async with rdap_instance(tight_settings, registry, limiter) as rdap:
         first = await rdap.get("/domain/a..coop", headers=as_client("2001:db8:1:2::1"))
         assert first.status == 400
@@ -99,7 +98,7 @@ async def test_spoofed_forwarded_for_from_an_untrusted_peer_buys_nothing(
     untrusted = dataclasses.replace(
         tight_settings, rdap=dataclasses.replace(tight_settings.rdap, trusted_proxies=())
     )
-    limiter = build_rate_limiter(untrusted.rate_limit).limiter
+    limiter = build_rate_limiter(untrusted.rate_limit)
     async with rdap_instance(untrusted, registry, limiter) as rdap:
         statuses = [
             (await rdap.get("/help", headers={"X-Forwarded-For": f"198.51.100.{n}"})).status
@@ -117,7 +116,7 @@ async def test_monitoring_probes_are_exempt(
         rate_limit_search_cost="1",
         rate_limit_exempt_networks="203.0.113.0/24",
     )
-    limiter = build_rate_limiter(settings.rate_limit).limiter
+    limiter = build_rate_limiter(settings.rate_limit)
     async with rdap_instance(settings, registry, limiter) as rdap:
         for _ in range(5):
             response = await rdap.get("/help", headers=as_client("203.0.113.5"))
@@ -140,7 +139,7 @@ async def whois_query(server: WhoisServer, line: bytes) -> str:
 async def test_rdap_and_whois_share_one_budget(
     tight_settings: Settings, registry: Registry
 ) -> None:
-    limiter = build_rate_limiter(tight_settings.rate_limit).limiter
+    limiter = build_rate_limiter(tight_settings.rate_limit)
     whois = WhoisServer(registry, tight_settings.whois, limiter)
     await whois.start(hosts=["127.0.0.1"], port=0)
     try:
@@ -168,8 +167,8 @@ async def test_two_instances_share_one_budget_through_redis(
     hammer, bystander = f"2001:db8:{run}:1::1", f"2001:db8:{run}:2::1"
     try:
         async with (
-            rdap_instance(tight_settings, registry, handles[0].limiter) as first,
-            rdap_instance(tight_settings, registry, handles[1].limiter) as second,
+            rdap_instance(tight_settings, registry, handles[0]) as first,
+            rdap_instance(tight_settings, registry, handles[1]) as second,
         ):
             admitted = 0
             for round_ in range(4 * BURST):
@@ -189,7 +188,7 @@ async def test_two_instances_share_one_budget_through_redis(
 async def test_a_search_costs_more_than_a_lookup(
     tight_settings: Settings, registry: Registry
 ) -> None:
-    limiter = build_rate_limiter(tight_settings.rate_limit).limiter
+    limiter = build_rate_limiter(tight_settings.rate_limit)
     async with rdap_instance(tight_settings, registry, limiter) as rdap:
         search = await rdap.get("/domains?name=exa*", headers=as_client("192.0.2.30"))
         assert search.headers["RateLimit-Remaining"] == "0"

@@ -27,7 +27,7 @@ async def serve(settings: Settings) -> None:
     registry = Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
     limits = build_rate_limiter(settings.rate_limit)
     server = WhoisServer(
-        registry, settings.whois, limits.limiter, ipv6_prefix=settings.rate_limit.ipv6_prefix
+        registry, settings.whois, limits, ipv6_prefix=settings.rate_limit.ipv6_prefix
     )
     try:
         await server.start()

@@ -11,20 +11,29 @@ from __future__ import annotations
 from datetime import datetime
 
 from rdap_coop.core.config import WhoisSettings
+from rdap_coop.core.disclosure import disclose_domain
 from rdap_coop.core.errors import BackendUnavailable
 from rdap_coop.core.models import DomainAbsence
 from rdap_coop.core.queries import Registry
-from rdap_coop.core.redaction import PUBLIC_VIEWER, redact_domain
+from rdap_coop.core.quota import PersonalDataQuota
+from rdap_coop.core.redaction import PUBLIC_VIEWER
 from whois_coop import render
 from whois_coop.protocol import QueryKind, WhoisQuery
 
 
-async def answer_query(query: WhoisQuery, registry: Registry, settings: WhoisSettings) -> str:
+async def answer_query(
+    query: WhoisQuery,
+    registry: Registry,
+    settings: WhoisSettings,
+    *,
+    quota: PersonalDataQuota,
+    client_key: str,
+) -> str:
     """The text reply to ``query``; raises ``LookupFailed`` only for failures of the backend."""
     if query.kind is QueryKind.HELP:
         return render.render_help(await _freshness_if_available(registry))
     if query.kind is QueryKind.DOMAIN:
-        return await _answer_domain(query, registry)
+        return await _answer_domain(query, registry, quota, client_key)
     if query.kind is QueryKind.NAMESERVER:
         return await _answer_nameserver(query, registry)
     if query.kind is QueryKind.NAMESERVER_BY_ADDRESS:
@@ -40,7 +49,9 @@ async def _freshness_if_available(registry: Registry) -> datetime | None:
         return None
 
 
-async def _answer_domain(query: WhoisQuery, registry: Registry) -> str:
+async def _answer_domain(
+    query: WhoisQuery, registry: Registry, quota: PersonalDataQuota, client_key: str
+) -> str:
     assert query.name is not None
     if not query.name.is_registrable_coop:
         freshness = await registry.fetch_freshness()
@@ -50,7 +61,7 @@ async def _answer_domain(query: WhoisQuery, registry: Registry) -> str:
         if result.reserved is not None:
             return render.render_reserved(query.name.ldh_name, result.database_updated_at)
         return render.render_not_found(query.name.ldh_name, result.database_updated_at)
-    public = redact_domain(result.value, PUBLIC_VIEWER)
+    public = await disclose_domain(result.value, PUBLIC_VIEWER, client_key, quota)
     return render.render_domain(public, result.database_updated_at)
 
 

@@ -23,11 +23,11 @@ from rdap_coop.core.errors import BackendUnavailable, InvalidQuery, LookupFailed
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit import (
     QueryCost,
-    RateLimiter,
     address_key,
     client_address,
     refusal,
 )
+from rdap_coop.core.ratelimit_setup import LimiterHandle
 from rdap_coop.core.redaction import AccessTier
 from whois_coop import render
 from whois_coop.lookup import answer_query
@@ -50,9 +50,11 @@ async def reply_to(raw: bytes, server: WhoisServer, peer: str) -> bytes:
     """The complete reply to one query line from ``peer``; never raises."""
     try:
         # Charged before parsing: malformed and not-found queries cost as much as any.
-        await server.charge(peer)
+        client_key = await server.charge(peer)
         query = parse_whois_query(raw, max_query_bytes=server.settings.max_query_bytes)
-        text = await answer_query(query, server.registry, server.settings)
+        text = await answer_query(
+            query, server.registry, server.settings, quota=server.quota, client_key=client_key
+        )
     except LookupFailed as error:
         text = failure_text(error)
     except Exception:
@@ -68,13 +70,14 @@ class WhoisServer:
         self,
         registry: Registry,
         settings: WhoisSettings,
-        limiter: RateLimiter,
+        limits: LimiterHandle,
         *,
         ipv6_prefix: int = 64,
     ) -> None:
         self.registry = registry
         self.settings = settings
-        self.limiter = limiter
+        self.limiter = limits.limiter
+        self.quota = limits.quota
         self.ipv6_prefix = ipv6_prefix
         self.connections_by_address: Counter[str] = Counter()
         self.connection_count = 0
@@ -82,8 +85,8 @@ class WhoisServer:
         self.protocols: set[WhoisProtocol] = set()
         self._servers: list[asyncio.Server] = []
 
-    async def charge(self, peer: str) -> None:
-        """One query from ``peer`` against the shared budget (port 43 is always public)."""
+    async def charge(self, peer: str) -> str:
+        """Charge one query from ``peer`` (port 43 is always public); returns its key."""
         address = client_address(peer, None, trusted_proxies=())
         key = address_key(address, ipv6_prefix=self.ipv6_prefix)
         decision = await self.limiter.check(
@@ -91,6 +94,7 @@ class WhoisServer:
         )
         if decision is not None and not decision.allowed:
             raise refusal(decision)
+        return key
 
     def admits(self, address: str) -> bool:
         return (

@@ -101,6 +101,11 @@ class RateLimitSettings:
     exempt_networks: tuple[IPNetwork, ...] = ()
     redis_url: str | None = field(default=None, repr=False)
     max_keys: int = 100_000
+    # Contacts with personal data one client may see per UTC day (see core/quota.py).
+    personal_data_daily_contacts: int = 500
+    personal_data_strikes_for_long_block: int = 3
+    personal_data_strike_window_days: int = 30
+    personal_data_long_block_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +170,21 @@ def _rate_limit_settings(reader: _EnvReader) -> RateLimitSettings:
         exempt_networks=reader.networks("RATE_LIMIT_EXEMPT_NETWORKS"),
         redis_url=reader.text("REDIS_URL", "") or None,
         max_keys=reader.integer("RATE_LIMIT_MAX_KEYS", defaults.max_keys, minimum=100),
+        personal_data_daily_contacts=reader.integer(
+            "PERSONAL_DATA_DAILY_CONTACTS", defaults.personal_data_daily_contacts, minimum=1
+        ),
+        personal_data_strikes_for_long_block=reader.integer(
+            "PERSONAL_DATA_STRIKES_FOR_LONG_BLOCK",
+            defaults.personal_data_strikes_for_long_block,
+            minimum=1,
+        ),
+        personal_data_strike_window_days=reader.integer(
+            "PERSONAL_DATA_STRIKE_WINDOW_DAYS", defaults.personal_data_strike_window_days,
+            minimum=1,
+        ),
+        personal_data_long_block_days=reader.integer(
+            "PERSONAL_DATA_LONG_BLOCK_DAYS", defaults.personal_data_long_block_days, minimum=1
+        ),
     )
     smallest_burst = min(settings.public_burst, settings.authenticated_burst)
     costs = (("LOOKUP_COST", settings.lookup_cost), ("SEARCH_COST", settings.search_cost))

@@ -1,4 +1,4 @@
-"""Build the one rate limiter a process uses, from settings, and close it again.
+"""Build the rate limiter and personal-data quota a process uses, and close them again.
 
 In-process by default; with ``RDAP_COOP_REDIS_URL`` the budget lives in Redis, so
 every process and machine shares it, with this process's memory standing in while
@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from rdap_coop.core.config import RateLimitSettings
+from rdap_coop.core.quota import (
+    InProcessQuotaStore,
+    PersonalDataQuota,
+    QuotaPolicy,
+    QuotaStore,
+    RedisQuotaStore,
+)
 from rdap_coop.core.ratelimit import (
     FailoverStore,
     InProcessStore,
@@ -27,15 +34,18 @@ from rdap_coop.core.redaction import AccessTier
 
 @dataclass(slots=True)
 class LimiterHandle:
-    """The limiter plus what must be closed with it."""
+    """The limiter and the personal-data quota, plus what must be closed with them."""
 
     limiter: RateLimiter
+    quota: PersonalDataQuota
     redis: Redis | None = None
 
     @property
     def degraded(self) -> bool:
-        store = self.limiter.store
-        return isinstance(store, FailoverStore) and store.degraded
+        store, quota_store = self.limiter.store, self.quota.store
+        return (isinstance(store, FailoverStore) and store.degraded) or (
+            isinstance(quota_store, RedisQuotaStore) and quota_store.degraded
+        )
 
     async def close(self) -> None:
         if self.redis is not None:
@@ -52,10 +62,20 @@ def build_rate_limiter(settings: RateLimitSettings) -> LimiterHandle:
     }
     costs = {QueryCost.LOOKUP: settings.lookup_cost, QueryCost.SEARCH: settings.search_cost}
     local = InProcessStore(max_keys=settings.max_keys)
+    local_quota = InProcessQuotaStore(max_keys=settings.max_keys)
     redis: Redis | None = None
     store: RateLimitStore = local
+    quota_store: QuotaStore = local_quota
     if settings.redis_url is not None:
         redis = create_redis_client(settings.redis_url)
         store = FailoverStore(RedisStore(redis), local)
+        quota_store = RedisQuotaStore(redis, local_quota)
     limiter = RateLimiter(store, limits, costs, settings.exempt_networks)
-    return LimiterHandle(limiter=limiter, redis=redis)
+    policy = QuotaPolicy(
+        daily_contacts=settings.personal_data_daily_contacts,
+        strikes_for_long_block=settings.personal_data_strikes_for_long_block,
+        strike_window_days=settings.personal_data_strike_window_days,
+        long_block_days=settings.personal_data_long_block_days,
+    )
+    quota = PersonalDataQuota(quota_store, policy)
+    return LimiterHandle(limiter=limiter, quota=quota, redis=redis)

@@ -33,6 +33,7 @@ from rdap_coop.core.models import (
 )
 
 SERVER_POLICY = "Server policy"
+QUOTA_EXCEEDED = "Personal-data quota exceeded"
 
 _SHOWN_ROLES = (ContactRole.REGISTRANT, ContactRole.TECHNICAL)
 
@@ -62,10 +63,11 @@ def is_entitled_to_full_data(viewer: Viewer, sponsoring_registrar_id: int) -> bo
     return viewer.tier is AccessTier.REGISTRAR and viewer.registrar_id == sponsoring_registrar_id
 
 
-def redact_domain(domain: Domain, viewer: Viewer) -> PublicDomain:
+def redact_domain(domain: Domain, viewer: Viewer, *, honour_consent: bool = True) -> PublicDomain:
+    """``honour_consent=False`` withholds even consented data (the personal-data quota)."""
     full = is_entitled_to_full_data(viewer, domain.record.registrar.iana_id)
     contacts = tuple(
-        redact_contact(contact, role, full_access=full)
+        redact_contact(contact, role, full_access=full, honour_consent=honour_consent)
         for role in _SHOWN_ROLES
         for contact_role, contact in domain.contacts
         if contact_role is role
@@ -80,25 +82,29 @@ class _Decision:
     consented: frozenset[DisclosableField]
     full_access: bool
     withheld: list[Withheld]
+    honour_consent: bool = True
 
     def keep(
         self, value: str | None, field: WithheldField, flag: DisclosableField | None
     ) -> str | None:
         if value is None or value == "":
             return None
-        if self.full_access or (flag is not None and flag in self.consented):
+        consented = flag is not None and flag in self.consented
+        if self.full_access or (consented and self.honour_consent):
             return value
-        self.withheld.append(Withheld(field, SERVER_POLICY))
+        self.withheld.append(Withheld(field, QUOTA_EXCEEDED if consented else SERVER_POLICY))
         return None
 
 
-def redact_contact(contact: Contact, role: ContactRole, *, full_access: bool) -> PublicContact:
+def redact_contact(
+    contact: Contact, role: ContactRole, *, full_access: bool, honour_consent: bool = True
+) -> PublicContact:
     """Apply the policy to one contact holding ``role``.
 
     ``withheld`` lists only data that exists and was not disclosed, in a fixed order,
     so a renderer marks a redaction exactly where something was held back.
     """
-    decision = _Decision(contact.disclose, full_access, [])
+    decision = _Decision(contact.disclose, full_access, [], honour_consent)
     handle = decision.keep(contact.roid, WithheldField.ID, None)
     name = decision.keep(contact.name, WithheldField.NAME, DisclosableField.NAME)
     if role is ContactRole.TECHNICAL:

@@ -196,7 +196,7 @@ async def test_forwarded_headers_from_untrusted_peers_are_ignored(
 
     settings = make_settings(test_database.reader_dsn, trusted_proxies="")
     pool = await open_pool(settings.database)
-    limiter = build_rate_limiter(settings.rate_limit).limiter
+    limiter = build_rate_limiter(settings.rate_limit)
     client: Client = TestClient(TestServer(create_app(settings, Registry(pool), limiter)))
     await client.start_server()
     try:

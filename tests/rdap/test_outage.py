@@ -41,7 +41,7 @@ async def client(own_postgres: EmbeddedPostgres) -> AsyncIterator[Client]:
         own_postgres.dsn(user=READER_ROLE), database_statement_timeout_ms="300"
     )
     pool = await open_pool(settings.database)
-    limiter = build_rate_limiter(settings.rate_limit).limiter
+    limiter = build_rate_limiter(settings.rate_limit)
     app = create_app(settings, Registry(pool, acquire_timeout_seconds=1.0), limiter)
     test_client: Client = TestClient(TestServer(app))
     await test_client.start_server()

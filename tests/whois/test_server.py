@@ -14,7 +14,7 @@ import pytest
 
 from rdap_coop.core.config import Settings, WhoisSettings
 from rdap_coop.core.queries import Registry
-from rdap_coop.core.ratelimit import RateLimiter
+from rdap_coop.core.ratelimit_setup import LimiterHandle
 from tests.conftest import SampleDatabase
 from whois_coop import render
 from whois_coop.server import WhoisServer
@@ -29,7 +29,7 @@ FAST_LIMITS = {
 
 @pytest.fixture
 async def whois(
-    settings: Settings, registry: Registry, limiter: RateLimiter
+    settings: Settings, registry: Registry, limiter: LimiterHandle
 ) -> AsyncIterator[WhoisServer]:
     limits = dataclasses.replace(settings.whois, **FAST_LIMITS)  # type: ignore[arg-type]
     server = WhoisServer(registry, limits, limiter)
@@ -179,7 +179,7 @@ async def test_connection_flood_is_refused_politely_and_others_are_served(
 
 
 async def test_stop_lets_an_in_flight_reply_finish(
-    settings: Settings, registry: Registry, limiter: RateLimiter, test_database: SampleDatabase
+    settings: Settings, registry: Registry, limiter: LimiterHandle, test_database: SampleDatabase
 ) -> None:
     limits: WhoisSettings = dataclasses.replace(settings.whois, shutdown_grace_seconds=3.0)
     server = WhoisServer(registry, limits, limiter)
