@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from rdap_coop.app_keys import CLIENT_KEY, RATE_LIMITER, SETTINGS
+from rdap_coop.app_keys import CLIENT_KEY, METRICS, RATE_LIMITER, SETTINGS
+from rdap_coop.core.metrics import LimitOutcome
 from rdap_coop.core.ratelimit import (
     UNKNOWN_CLIENT_KEY,
     Decision,
@@ -23,6 +24,19 @@ from rdap_coop.core.ratelimit import (
 from rdap_coop.core.redaction import AccessTier
 
 SEARCH_PATHS = frozenset({"domains", "nameservers", "entities"})
+# The closed set of query kinds a metric label may carry.
+LOOKUP_KINDS = frozenset({"domain", "nameserver", "entity", "help", "ip", "autnum"})
+
+
+def query_kind(request: web.Request) -> str:
+    """The RDAP query kind of a request, from a closed set (never the queried name)."""
+    segments = request.path.strip("/").split("/")
+    for segment in segments:
+        if segment in LOOKUP_KINDS:
+            return segment
+        if segment in SEARCH_PATHS:
+            return "search"
+    return "other"
 
 
 def query_cost(request: web.Request) -> QueryCost:
@@ -40,15 +54,23 @@ async def charge(request: web.Request, limiter: RateLimiter) -> Decision | None:
     )
     key = address_key(address, ipv6_prefix=app_settings.rate_limit.ipv6_prefix)
     request[CLIENT_KEY] = key
-    return await limiter.check(
+    decision = await limiter.check(
         key, tier=AccessTier.PUBLIC, cost=query_cost(request), address=address
     )
+    request.app[METRICS].count_limit("rdap", AccessTier.PUBLIC.value, limit_outcome(decision))
+    return decision
 
 
 def client_key_of(request: web.Request) -> str:
     """The key the edge charged this request to (the personal-data quota uses it too)."""
     key: str = request.get(CLIENT_KEY, UNKNOWN_CLIENT_KEY)
     return key
+
+
+def limit_outcome(decision: Decision | None) -> LimitOutcome:
+    if decision is None:
+        return "exempt"
+    return "allowed" if decision.allowed else "refused"
 
 
 def rate_limit_headers(decision: Decision) -> dict[str, str]:

@@ -16,6 +16,7 @@ from aiohttp import web
 from rdap_coop import handlers
 from rdap_coop.app_keys import (
     CONCURRENCY_CAP,
+    METRICS,
     PERSONAL_DATA_QUOTA,
     RATE_LIMITER,
     REGISTRY,
@@ -23,6 +24,7 @@ from rdap_coop.app_keys import (
 )
 from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
+from rdap_coop.core.metrics import Metrics
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit_setup import LimiterHandle
 from rdap_coop.middleware import rdap_edge
@@ -44,7 +46,10 @@ def server_options(settings: Settings) -> ServerOptions:
 
 
 def create_app(
-    settings: Settings, registry: Registry, limits: LimiterHandle
+    settings: Settings,
+    registry: Registry,
+    limits: LimiterHandle,
+    metrics: Metrics | None = None,
 ) -> web.Application:
     """Build the app around an open registry and limiter; the caller owns their lifetime."""
     app = web.Application(middlewares=[rdap_edge], client_max_size=64 * 1024)
@@ -52,6 +57,7 @@ def create_app(
     app[REGISTRY] = registry
     app[RATE_LIMITER] = limits.limiter
     app[PERSONAL_DATA_QUOTA] = limits.quota
+    app[METRICS] = metrics if metrics is not None else Metrics()
     app[CONCURRENCY_CAP] = ConcurrencyCap(settings.rdap.max_concurrent_requests)
     base = urlsplit(settings.rdap.base_url).path.rstrip("/")
     routes = [

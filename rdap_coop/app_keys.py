@@ -6,6 +6,7 @@ from aiohttp import web
 
 from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
+from rdap_coop.core.metrics import Metrics
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.quota import PersonalDataQuota
 from rdap_coop.core.ratelimit import RateLimiter
@@ -17,3 +18,4 @@ CONCURRENCY_CAP = web.AppKey("concurrency_cap", ConcurrencyCap)
 PERSONAL_DATA_QUOTA = web.AppKey("personal_data_quota", PersonalDataQuota)
 # Per request: the rate-limit key of the client, set by the edge before any handler.
 CLIENT_KEY = web.RequestKey("client_key", str)
+METRICS = web.AppKey("metrics", Metrics)

@@ -22,6 +22,7 @@ from rdap_coop.app import create_app, server_options
 from rdap_coop.core.config import ConfigError, Settings
 from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.lifecycle import wait_for_stop_signal
+from rdap_coop.core.metrics import Metrics, serve_metrics
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit_setup import build_rate_limiter
 from rdap_coop.embedded_postgres import embedded_postgres
@@ -41,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="serve a sample .coop registry on an embedded Postgres")
     demo.add_argument("--rdap-port", type=int, default=8080)
     demo.add_argument("--whois-port", type=int, default=4343)
+    demo.add_argument("--metrics-port", type=int, default=9108,
+                      help="internal Prometheus port (0: off)")
     demo.add_argument("--domains", type=int, default=10_000)
     demo.add_argument("--seed", type=int, default=2026)
 
@@ -63,14 +66,23 @@ async def _serve_until_stopped(
     registry = Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
     # One limiter for both front ends: a client's RDAP and WHOIS queries share a budget.
     limits = build_rate_limiter(settings.rate_limit)
+    metrics = Metrics()
+    metrics.watch_store(lambda: limits.degraded)
     runner = web.AppRunner(
-        create_app(settings, registry, limits),
+        create_app(settings, registry, limits, metrics),
         access_log=None,
         **server_options(settings),
     )
     whois = WhoisServer(
-        registry, settings.whois, limits, ipv6_prefix=settings.rate_limit.ipv6_prefix
+        registry,
+        settings.whois,
+        limits,
+        ipv6_prefix=settings.rate_limit.ipv6_prefix,
+        metrics=metrics,
     )
+    exposition = None
+    if settings.metrics.port:
+        exposition = serve_metrics(metrics, settings.metrics.host, settings.metrics.port)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.rdap.host, settings.rdap.port)
@@ -85,12 +97,14 @@ async def _serve_until_stopped(
         await runner.cleanup()
         await limits.close()
         await close_pool(pool)
+        if exposition is not None:
+            exposition.stop()
 
 
-def _demo_banner(base_url: str, whois_port: int, domains: int) -> list[str]:
+def _demo_banner(base_url: str, args: argparse.Namespace, domains: int) -> list[str]:
     lines = [
         f"rdap-coop demo: a sample .coop registry of {domains:,} domains",
-        f"WHOIS (port 43 protocol): whois -h 127.0.0.1 -p {whois_port} example.coop",
+        f"WHOIS (port 43 protocol): whois -h 127.0.0.1 -p {args.whois_port} example.coop",
         f"RDAP base URL: {base_url}",
         f"  help:       {base_url}help",
         f"  registrar:  {base_url}entity/1234",
@@ -98,6 +112,8 @@ def _demo_banner(base_url: str, whois_port: int, domains: int) -> list[str]:
         "Showcase names (try them at " + base_url + "domain/<name>):",
     ]
     lines += [f"  {name:<22} {about}" for name, about in SHOWCASE.items()]
+    if args.metrics_port:
+        lines.append(f"Metrics (Prometheus): http://127.0.0.1:{args.metrics_port}/metrics")
     lines.append("Press Ctrl-C to stop; the temporary database is removed.")
     return lines
 
@@ -114,10 +130,11 @@ async def _run_demo(args: argparse.Namespace) -> None:
             "RDAP_COOP_RDAP_PORT": str(args.rdap_port),
             "RDAP_COOP_RDAP_BASE_URL": base_url,
             "RDAP_COOP_WHOIS_PORT": str(args.whois_port),
+            "RDAP_COOP_METRICS_PORT": str(args.metrics_port),
         }
         settings = Settings.from_env(env)
         banner = [f"Loaded {report.domains:,} domains in {report.seconds:.1f} s."]
-        banner += _demo_banner(base_url, args.whois_port, report.domains)
+        banner += _demo_banner(base_url, args, report.domains)
         await _serve_until_stopped(settings, banner, with_whois=True)
 
 

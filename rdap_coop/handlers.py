@@ -12,7 +12,7 @@ from urllib.parse import unquote_to_bytes
 from aiohttp import web
 
 from rdap_coop.admission import client_key_of
-from rdap_coop.app_keys import PERSONAL_DATA_QUOTA, REGISTRY
+from rdap_coop.app_keys import METRICS, PERSONAL_DATA_QUOTA, REGISTRY
 from rdap_coop.core.disclosure import disclose_domain
 from rdap_coop.core.errors import InvalidQuery, LookupFailed, NotFound
 from rdap_coop.core.models import DomainAbsence
@@ -49,8 +49,14 @@ async def domain_lookup(request: web.Request) -> web.Response:
     result = await request.app[REGISTRY].fetch_domain(name)
     if isinstance(result, DomainAbsence):
         raise _domain_absent(result)
-    quota = request.app[PERSONAL_DATA_QUOTA]
-    public = await disclose_domain(result.value, PUBLIC_VIEWER, client_key_of(request), quota)
+    public = await disclose_domain(
+        result.value,
+        PUBLIC_VIEWER,
+        client_key_of(request),
+        request.app[PERSONAL_DATA_QUOTA],
+        request.app[METRICS],
+        "rdap",
+    )
     ctx = render_context(request, result.database_updated_at, show_unicode=name.used_unicode)
     return rdap_response(render_domain(public, ctx))
 

@@ -18,9 +18,10 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiohttp import web
 
-from rdap_coop.admission import charge_request, rate_limit_headers
-from rdap_coop.app_keys import CONCURRENCY_CAP, SETTINGS
+from rdap_coop.admission import charge_request, query_kind, rate_limit_headers
+from rdap_coop.app_keys import CONCURRENCY_CAP, METRICS, SETTINGS
 from rdap_coop.core.errors import BackendUnavailable, LookupFailed, RateLimited
+from rdap_coop.core.metrics import outcome_of_status
 from rdap_coop.core.ratelimit import Decision, refusal
 from rdap_coop.render import render_error
 
@@ -80,7 +81,9 @@ def _add_protocol_headers(response: web.StreamResponse, hsts: bool) -> None:
 async def rdap_edge(request: web.Request, handler: Handler) -> web.StreamResponse:
     settings = request.app[SETTINGS].rdap
     cap = request.app[CONCURRENCY_CAP]
+    metrics = request.app[METRICS]
     if not cap.try_enter():
+        metrics.count_shed("rdap", "concurrency")
         # Shed at once rather than queue without bound (overload protection).
         response: web.StreamResponse = _failure_response(
             BackendUnavailable("The service is overloaded; try again shortly.", 1)
@@ -92,6 +95,7 @@ async def rdap_edge(request: web.Request, handler: Handler) -> web.StreamRespons
         finally:
             cap.leave()
     _add_protocol_headers(response, settings.base_url.startswith("https:"))
+    metrics.count_request("rdap", query_kind(request), outcome_of_status(response.status))
     return response
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from rdap_coop.core.config import ConfigError, Settings
 from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.lifecycle import wait_for_stop_signal
+from rdap_coop.core.metrics import Metrics, serve_metrics
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit_setup import build_rate_limiter
 from whois_coop.server import WhoisServer
@@ -26,9 +27,18 @@ async def serve(settings: Settings) -> None:
     pool = await open_pool(settings.database)
     registry = Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
     limits = build_rate_limiter(settings.rate_limit)
+    metrics = Metrics()
+    metrics.watch_store(lambda: limits.degraded)
     server = WhoisServer(
-        registry, settings.whois, limits, ipv6_prefix=settings.rate_limit.ipv6_prefix
+        registry,
+        settings.whois,
+        limits,
+        ipv6_prefix=settings.rate_limit.ipv6_prefix,
+        metrics=metrics,
     )
+    exposition = None
+    if settings.metrics.port:
+        exposition = serve_metrics(metrics, settings.metrics.host, settings.metrics.port)
     try:
         await server.start()
         logging.getLogger("whois_coop").info(
@@ -39,6 +49,8 @@ async def serve(settings: Settings) -> None:
         await server.stop()
         await limits.close()
         await close_pool(pool)
+        if exposition is not None:
+            exposition.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from datetime import datetime
 from rdap_coop.core.config import WhoisSettings
 from rdap_coop.core.disclosure import disclose_domain
 from rdap_coop.core.errors import BackendUnavailable
+from rdap_coop.core.metrics import Metrics
 from rdap_coop.core.models import DomainAbsence
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.quota import PersonalDataQuota
@@ -28,12 +29,13 @@ async def answer_query(
     *,
     quota: PersonalDataQuota,
     client_key: str,
+    metrics: Metrics,
 ) -> str:
     """The text reply to ``query``; raises ``LookupFailed`` only for failures of the backend."""
     if query.kind is QueryKind.HELP:
         return render.render_help(await _freshness_if_available(registry))
     if query.kind is QueryKind.DOMAIN:
-        return await _answer_domain(query, registry, quota, client_key)
+        return await _answer_domain(query, registry, quota, client_key, metrics)
     if query.kind is QueryKind.NAMESERVER:
         return await _answer_nameserver(query, registry)
     if query.kind is QueryKind.NAMESERVER_BY_ADDRESS:
@@ -50,7 +52,11 @@ async def _freshness_if_available(registry: Registry) -> datetime | None:
 
 
 async def _answer_domain(
-    query: WhoisQuery, registry: Registry, quota: PersonalDataQuota, client_key: str
+    query: WhoisQuery,
+    registry: Registry,
+    quota: PersonalDataQuota,
+    client_key: str,
+    metrics: Metrics,
 ) -> str:
     assert query.name is not None
     if not query.name.is_registrable_coop:
@@ -61,7 +67,9 @@ async def _answer_domain(
         if result.reserved is not None:
             return render.render_reserved(query.name.ldh_name, result.database_updated_at)
         return render.render_not_found(query.name.ldh_name, result.database_updated_at)
-    public = await disclose_domain(result.value, PUBLIC_VIEWER, client_key, quota)
+    public = await disclose_domain(
+        result.value, PUBLIC_VIEWER, client_key, quota, metrics, "whois"
+    )
     return render.render_domain(public, result.database_updated_at)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from rdap_coop.core.config import WhoisSettings
 from rdap_coop.core.errors import BackendUnavailable, InvalidQuery, LookupFailed, RateLimited
+from rdap_coop.core.metrics import LimitOutcome, Metrics, Outcome
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit import (
     QueryCost,
@@ -46,20 +47,42 @@ def failure_text(error: LookupFailed) -> str:
     return render.render_failure_line(render.Failure.INTERNAL)
 
 
+OUTCOME_BY_ERROR: dict[type[LookupFailed], Outcome] = {
+    InvalidQuery: "invalid",
+    RateLimited: "rate_limited",
+    BackendUnavailable: "unavailable",
+}
+
+
+def _outcome_of(error: LookupFailed) -> Outcome:
+    return next((o for cls, o in OUTCOME_BY_ERROR.items() if isinstance(error, cls)), "error")
+
+
 async def reply_to(raw: bytes, server: WhoisServer, peer: str) -> bytes:
     """The complete reply to one query line from ``peer``; never raises."""
+    kind = "unparsed"
+    outcome: Outcome = "ok"
     try:
         # Charged before parsing: malformed and not-found queries cost as much as any.
         client_key = await server.charge(peer)
         query = parse_whois_query(raw, max_query_bytes=server.settings.max_query_bytes)
+        kind = query.kind.value
         text = await answer_query(
-            query, server.registry, server.settings, quota=server.quota, client_key=client_key
+            query,
+            server.registry,
+            server.settings,
+            quota=server.quota,
+            client_key=client_key,
+            metrics=server.metrics,
         )
     except LookupFailed as error:
-        text = failure_text(error)
+        text, outcome = failure_text(error), _outcome_of(error)
     except Exception:
         log.exception("unhandled error answering a WHOIS query %s", uuid.uuid4().hex)
-        text = render.render_failure_line(render.Failure.INTERNAL)
+        text, outcome = render.render_failure_line(render.Failure.INTERNAL), "error"
+    if outcome == "ok" and text.startswith("No match for"):
+        outcome = "not_found"
+    server.metrics.count_request("whois", kind, outcome)
     return text.encode("utf-8")
 
 
@@ -73,7 +96,9 @@ class WhoisServer:
         limits: LimiterHandle,
         *,
         ipv6_prefix: int = 64,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics if metrics is not None else Metrics()
         self.registry = registry
         self.settings = settings
         self.limiter = limits.limiter
@@ -92,6 +117,10 @@ class WhoisServer:
         decision = await self.limiter.check(
             key, tier=AccessTier.PUBLIC, cost=QueryCost.LOOKUP, address=address
         )
+        outcome: LimitOutcome = "exempt"
+        if decision is not None:
+            outcome = "allowed" if decision.allowed else "refused"
+        self.metrics.count_limit("whois", AccessTier.PUBLIC.value, outcome)
         if decision is not None and not decision.allowed:
             raise refusal(decision)
         return key
@@ -151,6 +180,7 @@ class WhoisProtocol(asyncio.Protocol):
         self._address = str(peer[0]) if peer else ""
         self._server.protocols.add(self)
         if not self._server.admits(self._address):
+            self._server.metrics.count_shed("whois", "connections")
             transport.write(render.render_failure_line(render.Failure.TOO_MANY).encode())
             transport.close()
             return

@@ -109,11 +109,20 @@ class RateLimitSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """The internal Prometheus listener; port 0 switches it off."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings
     rdap: RdapSettings = RdapSettings()
     whois: WhoisSettings = WhoisSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -148,6 +157,10 @@ class Settings:
             rdap=rdap,
             whois=_whois_settings(reader),
             rate_limit=_rate_limit_settings(reader),
+            metrics=MetricsSettings(
+                host=reader.text("METRICS_HOST", "127.0.0.1"),
+                port=reader.integer("METRICS_PORT", 0, minimum=0),
+            ),
         )
 
 

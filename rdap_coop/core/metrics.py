@@ -1,0 +1,111 @@
+"""Prometheus metrics with closed label sets, and their internal exposition server.
+
+Labels take only values from the fixed sets below -- service, query kind, outcome,
+tier, reason -- never a domain, handle or address, so the series count stays bounded
+whatever clients send (and no personal data can reach a dashboard). Each process has
+its own registry object, passed explicitly like the settings; it is exposed on an
+internal port, apart from the public listeners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client.exposition import generate_latest
+
+Service = Literal["rdap", "whois"]
+Outcome = Literal["ok", "not_found", "invalid", "rate_limited", "unavailable", "error"]
+LimitOutcome = Literal["allowed", "refused", "exempt"]
+QuotaOutcome = Literal["within", "exceeded"]
+ShedReason = Literal["concurrency", "connections"]
+
+OUTCOME_BY_STATUS: Final[dict[int, Outcome]] = {
+    200: "ok",
+    204: "ok",
+    400: "invalid",
+    404: "not_found",
+    405: "invalid",
+    429: "rate_limited",
+    501: "invalid",
+    503: "unavailable",
+}
+
+
+def outcome_of_status(status: int) -> Outcome:
+    return OUTCOME_BY_STATUS.get(status, "error")
+
+
+class Metrics:
+    """Every metric of one process, registered in its own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "rdap_coop_requests",
+            "Queries answered, by service, query kind and outcome.",
+            ["service", "kind", "outcome"],
+            registry=self.registry,
+        )
+        self.rate_limit_decisions = Counter(
+            "rdap_coop_rate_limit_decisions",
+            "Rate-limit decisions, by service, access tier and outcome.",
+            ["service", "tier", "outcome"],
+            registry=self.registry,
+        )
+        self.shed = Counter(
+            "rdap_coop_shed_requests",
+            "Requests or connections refused at once because of overload.",
+            ["service", "reason"],
+            registry=self.registry,
+        )
+        self.personal_data_quota = Counter(
+            "rdap_coop_personal_data_quota_decisions",
+            "Personal-data quota decisions for answers showing personal data.",
+            ["service", "outcome"],
+            registry=self.registry,
+        )
+        self.rate_limit_store_degraded = Gauge(
+            "rdap_coop_rate_limit_store_degraded",
+            "1 while the shared (Redis) store is unreachable and limits are per process.",
+            registry=self.registry,
+        )
+
+    def watch_store(self, is_degraded: Callable[[], bool]) -> None:
+        self.rate_limit_store_degraded.set_function(lambda: float(is_degraded()))
+
+    def count_request(self, service: Service, kind: str, outcome: Outcome) -> None:
+        self.requests.labels(service, kind, outcome).inc()
+
+    def count_limit(self, service: Service, tier: str, outcome: LimitOutcome) -> None:
+        self.rate_limit_decisions.labels(service, tier, outcome).inc()
+
+    def count_shed(self, service: Service, reason: ShedReason) -> None:
+        self.shed.labels(service, reason).inc()
+
+    def count_quota(self, service: Service, outcome: QuotaOutcome) -> None:
+        self.personal_data_quota.labels(service, outcome).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+@dataclass(slots=True)
+class MetricsServer:
+    """The internal exposition listener (a thread of prometheus-client's own)."""
+
+    stop: Callable[[], None]
+    port: int
+
+
+def serve_metrics(metrics: Metrics, host: str, port: int) -> MetricsServer:
+    server, thread = start_http_server(port, addr=host, registry=metrics.registry)
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return MetricsServer(stop=stop, port=server.server_address[1])

@@ -1,0 +1,92 @@
+"""Metrics: counted on both front ends, closed label sets, an internal listener."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import urllib.request
+
+from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client.parser import text_string_to_metric_families
+
+from rdap_coop.app import create_app
+from rdap_coop.core.metrics import Metrics, serve_metrics
+from rdap_coop.core.queries import Registry
+from rdap_coop.core.ratelimit_setup import build_rate_limiter
+from tests.conftest import PROXY_HEADERS, SampleDatabase, make_settings
+from tests.conftest import RdapClient as Client
+from whois_coop.server import WhoisServer
+
+
+def samples(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(metrics.exposition().decode()):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+async def test_requests_limits_and_quota_are_counted_without_names(
+    test_database: SampleDatabase, registry: Registry
+) -> None:
+    settings = make_settings(
+        test_database.reader_dsn,
+        rate_limit_public_burst="4",
+        rate_limit_public_per_second="0.01",
+        rate_limit_search_cost="1",
+        personal_data_daily_contacts="2",
+    )
+    limits = build_rate_limiter(settings.rate_limit)
+    metrics = Metrics()
+    metrics.watch_store(lambda: limits.degraded)
+    client: Client = TestClient(TestServer(create_app(settings, registry, limits, metrics)))
+    await client.start_server()
+    whois = WhoisServer(registry, settings.whois, limits, metrics=metrics)
+    await whois.start(hosts=["127.0.0.1"], port=0)
+    try:
+        for path in ("/domain/example.coop", "/domain/nothing-here.coop",
+                     "/domain/open-books.coop", "/domain/open-books.coop", "/help"):
+            await client.get(path, headers={**PROXY_HEADERS, "X-Forwarded-For": "192.0.2.9"})
+        reader, writer = await asyncio.open_connection("127.0.0.1", whois.ports[0])
+        writer.write(b"example.coop\r\n")
+        await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        with contextlib.suppress(ConnectionError, OSError):
+            await writer.wait_closed()
+    finally:
+        await whois.stop()
+        await client.close()
+    found = samples(metrics)
+
+    def value(name: str, **labels: str) -> float:
+        return found.get((name, tuple(sorted(labels.items()))), 0.0)
+
+    assert value("rdap_coop_requests_total", service="rdap", kind="domain", outcome="ok") == 3
+    assert value("rdap_coop_requests_total", service="rdap", kind="domain",
+                 outcome="not_found") == 1
+    assert value("rdap_coop_requests_total", service="rdap", kind="help",
+                 outcome="rate_limited") == 1
+    assert value("rdap_coop_requests_total", service="whois", kind="domain", outcome="ok") == 1
+    assert value("rdap_coop_rate_limit_decisions_total", service="rdap", tier="public",
+                 outcome="refused") == 1
+    assert value("rdap_coop_personal_data_quota_decisions_total", service="rdap",
+                 outcome="within") == 1
+    assert value("rdap_coop_personal_data_quota_decisions_total", service="rdap",
+                 outcome="exceeded") == 1
+    assert value("rdap_coop_rate_limit_store_degraded") == 0
+    exposition = metrics.exposition().decode()
+    for forbidden in ("example.coop", "open-books", "192.0.2.9", "127.0.0.1"):
+        assert forbidden not in exposition
+
+
+def test_metrics_are_served_on_an_internal_port() -> None:
+    metrics = Metrics()
+    metrics.count_request("rdap", "domain", "ok")
+    server = serve_metrics(metrics, "127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{server.port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = response.read().decode()
+        assert 'rdap_coop_requests_total{kind="domain",outcome="ok",service="rdap"} 1.0' in body
+    finally:
+        server.stop()
