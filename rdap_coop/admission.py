@@ -1,27 +1,39 @@
-"""Who gets served: the per-process concurrency cap and the shared rate limit.
+"""Who gets served, as whom: identity, the concurrency cap and the shared rate limit.
 
-Both run before any handler touches the database. Over the cap a request is shed at
-once with 503 (never queued without bound); over its budget a client gets 429 with
-``Retry-After`` (RFC 7480 §5.5, RFC 6585 §4). Every admitted answer carries the
-``RateLimit-Limit/Remaining/Reset`` headers (draft-ietf-httpapi-ratelimit-headers), so
-well-behaved clients can pace themselves.
+All of it runs before any handler touches the database. A request is identified
+first (a bearer token, RFC 6750, plus the RFC 9560 ``roidc1_qp`` purpose and an
+optional ``caseReference``), then charged to its client key: the accredited client,
+or else the real client address. Over its budget a client gets 429 with
+``Retry-After`` (RFC 7480 §5.5, RFC 6585 §4); every admitted answer carries the
+``RateLimit-Limit/Remaining/Reset`` headers (draft-ietf-httpapi-ratelimit-headers).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiohttp import web
 
-from rdap_coop.app_keys import CLIENT_KEY, METRICS, RATE_LIMITER, SETTINGS
+from rdap_coop.app_keys import (
+    ACCESS,
+    CLIENT_ADDRESS,
+    CLIENT_KEY,
+    IDENTITY,
+    METRICS,
+    RATE_LIMITER,
+    SETTINGS,
+)
+from rdap_coop.core.access import PUBLIC_IDENTITY, Identity
+from rdap_coop.core.clients import IPAddress
 from rdap_coop.core.metrics import LimitOutcome
 from rdap_coop.core.ratelimit import (
     UNKNOWN_CLIENT_KEY,
     Decision,
     QueryCost,
-    RateLimiter,
     address_key,
+    authenticated_client_key,
     client_address,
 )
-from rdap_coop.core.redaction import AccessTier
 
 SEARCH_PATHS = frozenset({"domains", "nameservers", "entities"})
 # The closed set of query kinds a metric label may carry.
@@ -31,6 +43,8 @@ LOOKUP_KINDS = frozenset({"domain", "nameserver", "entity", "help", "ip", "autnu
 def query_kind(request: web.Request) -> str:
     """The RDAP query kind of a request, from a closed set (never the queried name)."""
     segments = request.path.strip("/").split("/")
+    if "reverse_search" in segments:
+        return "reverse_search"
     for segment in segments:
         if segment in LOOKUP_KINDS:
             return segment
@@ -40,24 +54,59 @@ def query_kind(request: web.Request) -> str:
 
 
 def query_cost(request: web.Request) -> QueryCost:
-    last_segment = request.path.rstrip("/").rsplit("/", 1)[-1]
-    return QueryCost.SEARCH if last_segment in SEARCH_PATHS else QueryCost.LOOKUP
-
-
-async def charge(request: web.Request, limiter: RateLimiter) -> Decision | None:
-    """Charge the client for this request; None when its address is exempt."""
-    app_settings = request.app[SETTINGS]
-    # Every X-Forwarded-For line, joined: the first alone may be one the client forged.
-    forwarded_for = ", ".join(request.headers.getall("X-Forwarded-For", []))
-    address = client_address(
-        request.remote, forwarded_for, trusted_proxies=app_settings.rdap.trusted_proxies
+    return QueryCost.SEARCH if query_kind(request) in ("search", "reverse_search") else (
+        QueryCost.LOOKUP
     )
-    key = address_key(address, ipv6_prefix=app_settings.rate_limit.ipv6_prefix)
+
+
+def request_address(request: web.Request) -> IPAddress | None:
+    """The real client address (forwarded headers only from trusted proxies)."""
+    if CLIENT_ADDRESS not in request:
+        # Every X-Forwarded-For line, joined: the first alone may be one the client forged.
+        forwarded_for = ", ".join(request.headers.getall("X-Forwarded-For", []))
+        trusted = request.app[SETTINGS].rdap.trusted_proxies
+        address = client_address(request.remote, forwarded_for, trusted_proxies=trusted)
+        request[CLIENT_ADDRESS] = "" if address is None else str(address)
+    text = request[CLIENT_ADDRESS]
+    return client_address(text or None, None, trusted_proxies=())
+
+
+def identify(request: web.Request) -> Identity:
+    """Who is asking; raises Unauthorized (401), Forbidden (403) or InvalidQuery (400)."""
+    identity = request.app[ACCESS].identify(
+        request.headers.get("Authorization"),
+        request_address(request),
+        request.query.get("roidc1_qp"),
+        request.query.get("caseReference"),
+        datetime.now(UTC),
+    )
+    request[IDENTITY] = identity
+    return identity
+
+
+def identity_of(request: web.Request) -> Identity:
+    identity: Identity = request.get(IDENTITY, PUBLIC_IDENTITY)
+    return identity
+
+
+async def charge(request: web.Request, identity: Identity) -> Decision | None:
+    """Charge this request to its client; None when its address is exempt."""
+    address = request_address(request)
+    if identity.client_id is not None:
+        key = authenticated_client_key(identity.client_id)
+    else:
+        key = address_key(address, ipv6_prefix=request.app[SETTINGS].rate_limit.ipv6_prefix)
     request[CLIENT_KEY] = key
-    decision = await limiter.check(
-        key, tier=AccessTier.PUBLIC, cost=query_cost(request), address=address
+    tier = identity.viewer.tier
+    decision = await request.app[RATE_LIMITER].check(
+        key,
+        tier=tier,
+        cost=query_cost(request),
+        address=address,
+        burst=identity.rate_limit_burst,
+        rate_per_second=identity.rate_limit_per_second,
     )
-    request.app[METRICS].count_limit("rdap", AccessTier.PUBLIC.value, limit_outcome(decision))
+    request.app[METRICS].count_limit("rdap", tier.value, limit_outcome(decision))
     return decision
 
 
@@ -79,7 +128,3 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
         "RateLimit-Remaining": str(decision.remaining),
         "RateLimit-Reset": str(decision.reset_seconds),
     }
-
-
-async def charge_request(request: web.Request) -> Decision | None:
-    return await charge(request, request.app[RATE_LIMITER])

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from rdap_coop import handlers
 from rdap_coop.app_keys import (
+    ACCESS,
     CONCURRENCY_CAP,
     METRICS,
     PERSONAL_DATA_QUOTA,
@@ -22,6 +23,7 @@ from rdap_coop.app_keys import (
     REGISTRY,
     SETTINGS,
 )
+from rdap_coop.core.access import AccessControl
 from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
 from rdap_coop.core.metrics import Metrics
@@ -50,6 +52,7 @@ def create_app(
     registry: Registry,
     limits: LimiterHandle,
     metrics: Metrics | None = None,
+    access: AccessControl | None = None,
 ) -> web.Application:
     """Build the app around an open registry and limiter; the caller owns their lifetime."""
     app = web.Application(middlewares=[rdap_edge], client_max_size=64 * 1024)
@@ -58,6 +61,8 @@ def create_app(
     app[RATE_LIMITER] = limits.limiter
     app[PERSONAL_DATA_QUOTA] = limits.quota
     app[METRICS] = metrics if metrics is not None else Metrics()
+    # Without a clients file every Authorization header is refused (401).
+    app[ACCESS] = access if access is not None else AccessControl(directory=None, audit=None)
     app[CONCURRENCY_CAP] = ConcurrencyCap(settings.rdap.max_concurrent_requests)
     base = urlsplit(settings.rdap.base_url).path.rstrip("/")
     routes = [
@@ -68,6 +73,8 @@ def create_app(
         # RFC 9082 queries a domain name registry does not serve (SPEC HTTP-14, Q-05).
         ("/ip/{tail:.*}", handlers.not_implemented),
         ("/autnum/{tail:.*}", handlers.not_implemented),
+        # RFC 9536 reverse search: law enforcement only.
+        ("/domains/reverse_search/entity", handlers.reverse_search_domains),
         ("/domains", handlers.not_implemented),
         ("/nameservers", handlers.not_implemented),
         ("/entities", handlers.not_implemented),

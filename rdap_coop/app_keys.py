@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from rdap_coop.core.access import AccessControl, Answered, Identity
 from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
 from rdap_coop.core.metrics import Metrics
@@ -19,3 +20,7 @@ PERSONAL_DATA_QUOTA = web.AppKey("personal_data_quota", PersonalDataQuota)
 # Per request: the rate-limit key of the client, set by the edge before any handler.
 CLIENT_KEY = web.RequestKey("client_key", str)
 METRICS = web.AppKey("metrics", Metrics)
+ACCESS = web.AppKey("access", AccessControl)
+IDENTITY = web.RequestKey("identity", Identity)
+CLIENT_ADDRESS = web.RequestKey("client_address", str)
+ANSWERED = web.RequestKey("answered", Answered)

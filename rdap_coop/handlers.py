@@ -11,21 +11,23 @@ from urllib.parse import unquote_to_bytes
 
 from aiohttp import web
 
-from rdap_coop.admission import client_key_of
-from rdap_coop.app_keys import METRICS, PERSONAL_DATA_QUOTA, REGISTRY
-from rdap_coop.core.disclosure import disclose_domain
-from rdap_coop.core.errors import InvalidQuery, LookupFailed, NotFound
-from rdap_coop.core.models import DomainAbsence
+from rdap_coop.admission import client_key_of, identity_of
+from rdap_coop.app_keys import ANSWERED, METRICS, PERSONAL_DATA_QUOTA, REGISTRY, SETTINGS
+from rdap_coop.core.access import Answered
+from rdap_coop.core.disclosure import disclose_domain, disclosed_fields
+from rdap_coop.core.errors import Forbidden, InvalidQuery, LookupFailed, NotFound
+from rdap_coop.core.models import ContactRole, DomainAbsence
 from rdap_coop.core.names import (
     RegistrarHandle,
     parse_domain_name,
     parse_entity_handle,
     parse_host_name,
 )
-from rdap_coop.core.redaction import PUBLIC_VIEWER
+from rdap_coop.core.redaction import AccessTier, redact_domain
 from rdap_coop.core.wording import RESERVED_NAME_TEXT
 from rdap_coop.middleware import error_response, rdap_response
 from rdap_coop.render import render_domain, render_help, render_nameserver, render_registrar
+from rdap_coop.render_search import render_domain_search
 from rdap_coop.request_context import render_context
 
 
@@ -49,16 +51,17 @@ async def domain_lookup(request: web.Request) -> web.Response:
     result = await request.app[REGISTRY].fetch_domain(name)
     if isinstance(result, DomainAbsence):
         raise _domain_absent(result)
-    public = await disclose_domain(
+    disclosure = await disclose_domain(
         result.value,
-        PUBLIC_VIEWER,
+        identity_of(request).viewer,
         client_key_of(request),
         request.app[PERSONAL_DATA_QUOTA],
         request.app[METRICS],
         "rdap",
     )
+    request[ANSWERED] = Answered((result.value.record.roid,), disclosure.disclosed_fields)
     ctx = render_context(request, result.database_updated_at, show_unicode=name.used_unicode)
-    return rdap_response(render_domain(public, ctx))
+    return rdap_response(render_domain(disclosure.public, ctx))
 
 
 def _domain_absent(absence: DomainAbsence) -> LookupFailed:
@@ -73,6 +76,7 @@ async def nameserver_lookup(request: web.Request) -> web.Response:
     result = await request.app[REGISTRY].fetch_nameserver(name)
     if result.value is None:
         raise NotFound("No nameserver by this name is registered in .coop.")
+    request[ANSWERED] = Answered((result.value.roid,))
     ctx = render_context(request, result.database_updated_at, show_unicode=name.used_unicode)
     return rdap_response(render_nameserver(result.value, ctx))
 
@@ -80,12 +84,13 @@ async def nameserver_lookup(request: web.Request) -> web.Response:
 async def entity_lookup(request: web.Request) -> web.Response:
     handle = parse_entity_handle(path_argument(request))
     if not isinstance(handle, RegistrarHandle):
-        # Contact objects hold personal data; the public gets the same answer whether
-        # or not the handle exists, so a lookup reveals nothing.
-        raise NotFound("Contact entities are available to authenticated clients only.")
+        # Contact objects hold personal data and are shown only inside the domains
+        # they serve; every contact handle gets the same answer, existing or not.
+        raise NotFound("Contact entities are not available by lookup; see the domain.")
     result = await request.app[REGISTRY].fetch_registrar(handle.iana_id)
     if result.value is None:
         raise NotFound("No registrar with this IANA Registrar ID is accredited in .coop.")
+    request[ANSWERED] = Answered((str(result.value.iana_id),))
     ctx = render_context(request, result.database_updated_at)
     return rdap_response(render_registrar(result.value, ctx))
 
@@ -100,3 +105,41 @@ async def not_implemented(request: web.Request) -> web.Response:
     return error_response(
         501, "Not Implemented", "This server answers domain, nameserver and entity lookups."
     )
+
+
+REVERSE_SEARCH_PROPERTIES = ("fn", "email", "handle")
+REVERSE_SEARCH_ROLES = {"registrant": ContactRole.REGISTRANT, "technical": ContactRole.TECHNICAL}
+
+
+async def reverse_search_domains(request: web.Request) -> web.Response:
+    """RFC 9536 ``domains/reverse_search/entity``: law enforcement only (SPEC EXT-21)."""
+    identity = identity_of(request)
+    if identity.viewer.tier is not AccessTier.LAW_ENFORCEMENT:
+        raise Forbidden("Reverse search is available to accredited law enforcement only.")
+    prop, value, role = _reverse_search_query(request)
+    limit = request.app[SETTINGS].access.reverse_search_max_results
+    found = await request.app[REGISTRY].search_domains_by_contact(prop, value, role, limit=limit)
+    domains = found.value[:limit]
+    views = [redact_domain(domain, identity.viewer) for domain in domains]
+    request[ANSWERED] = Answered(
+        tuple(domain.record.roid for domain in domains),
+        tuple(sorted({name for domain, view in zip(domains, views, strict=True)
+                      for name in disclosed_fields(domain, view)})),
+    )
+    ctx = render_context(request, found.database_updated_at)
+    document = render_domain_search(views, ctx, truncated=len(found.value) > limit)
+    return rdap_response(document)
+
+
+def _reverse_search_query(request: web.Request) -> tuple[str, str, ContactRole | None]:
+    given = [name for name in REVERSE_SEARCH_PROPERTIES if name in request.query]
+    if len(given) != 1:
+        raise InvalidQuery("Give exactly one of fn, email or handle.")
+    value = request.query[given[0]].strip()
+    if not value or len(value) > 255 or "*" in value:
+        # Exact matches only: partial matching on personal data is not offered.
+        raise InvalidQuery("The search value must be 1 to 255 characters, without '*'.")
+    role_text = request.query.get("role")
+    if role_text is not None and role_text not in REVERSE_SEARCH_ROLES:
+        raise InvalidQuery("role must be registrant or technical.")
+    return given[0], value, None if role_text is None else REVERSE_SEARCH_ROLES[role_text]

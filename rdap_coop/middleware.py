@@ -18,9 +18,18 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiohttp import web
 
-from rdap_coop.admission import charge_request, query_kind, rate_limit_headers
-from rdap_coop.app_keys import CONCURRENCY_CAP, METRICS, SETTINGS
-from rdap_coop.core.errors import BackendUnavailable, LookupFailed, RateLimited
+from rdap_coop.admission import charge, identify, identity_of, query_kind, rate_limit_headers
+from rdap_coop.app_keys import (
+    ACCESS,
+    ANSWERED,
+    CLIENT_ADDRESS,
+    CONCURRENCY_CAP,
+    METRICS,
+    SETTINGS,
+)
+from rdap_coop.core.access import Answered, Identity
+from rdap_coop.core.audit import AuditUnavailable
+from rdap_coop.core.errors import BackendUnavailable, LookupFailed, RateLimited, Unauthorized
 from rdap_coop.core.metrics import outcome_of_status
 from rdap_coop.core.ratelimit import Decision, refusal
 from rdap_coop.render import render_error
@@ -54,6 +63,9 @@ def _failure_response(error: LookupFailed) -> web.Response:
     headers: dict[str, str] = {}
     if isinstance(error, RateLimited | BackendUnavailable):
         headers["Retry-After"] = str(error.retry_after_seconds)
+    if isinstance(error, Unauthorized):
+        # RFC 6750 §3: say which scheme is expected, never why the token failed.
+        headers["WWW-Authenticate"] = 'Bearer realm="rdap.coop", error="invalid_token"'
     return error_response(error.http_status, error.title, error.description, headers)
 
 
@@ -118,13 +130,18 @@ async def _answer(
 ) -> web.StreamResponse:
     try:
         async with asyncio.timeout(timeout_seconds):
-            decision = await charge_request(request)
+            identity = identify(request)
+            decision = await charge(request, identity)
             if decision is not None:
                 decisions.append(decision)
                 if not decision.allowed:
                     raise refusal(decision)
-            return await handler(request)
+            response = await handler(request)
+            if not identity.is_public:
+                await _account_for(request, identity, response)
+            return response
     except LookupFailed as error:
+        _count_failure(request, error)
         return _failure_response(error)
     except web.HTTPException as error:
         return _http_error_response(error)
@@ -138,6 +155,42 @@ async def _answer(
         return error_response(
             500, "Internal Server Error", f"Unexpected error; request id {request_id}."
         )
+
+
+def _count_failure(request: web.Request, error: LookupFailed) -> None:
+    metrics = request.app[METRICS]
+    if isinstance(error, Unauthorized):
+        metrics.count_auth_failure("rdap", error.reason)
+    elif isinstance(error, AuditUnavailable):
+        identity = identity_of(request)
+        metrics.count_disclosure(
+            "rdap", identity.viewer.tier.value, identity.purpose or "", "refused"
+        )
+
+
+async def _account_for(
+    request: web.Request, identity: Identity, response: web.StreamResponse
+) -> None:
+    """Audit a non-public answer before it leaves, and keep it out of shared caches.
+
+    Raises AuditUnavailable (503) when the record cannot be written: then nothing
+    non-public is sent (SPEC ACC-20). Answers other than 200 disclose nothing.
+    """
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Vary"] = "Authorization, Accept"
+    if response.status != 200:
+        return
+    await request.app[ACCESS].record(
+        identity,
+        service="rdap",
+        request_id=uuid.uuid4().hex,
+        query=request.raw_path,
+        answered=request.get(ANSWERED, Answered()),
+        client_address=request.get(CLIENT_ADDRESS, ""),
+    )
+    request.app[METRICS].count_disclosure(
+        "rdap", identity.viewer.tier.value, identity.purpose or "", "audited"
+    )
 
 
 def _preflight_response() -> web.Response:

@@ -74,6 +74,9 @@ class RenderContext:
     show_unicode_name: bool = True
     # Operator limits to describe in /help (rate limit, personal-data quota).
     limits_description: tuple[str, ...] = ()
+    # For authorised (non-public) viewers: the disclosure notice's lines (SPEC ACC-12,
+    # RED-20). Empty for the public.
+    disclosure_description: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # Links are built as base_url + "domain/<name>" (RFC 9224 §3; SPEC EXT-50).
@@ -109,7 +112,10 @@ def render_domain(domain: PublicDomain, ctx: RenderContext) -> dict[str, object]
         registrar_entity(record.registrar, ctx.base_url),
         *(contact_entity(contact) for contact in contacts),
     ]
-    document["notices"] = [_tos_notice(ctx), _status_codes_notice(ctx), _inaccuracy_notice(ctx)]
+    document["notices"] = [
+        _tos_notice(ctx), _status_codes_notice(ctx), _inaccuracy_notice(ctx),
+        *_disclosure_notice(ctx),
+    ]
     if redacted:
         document["redacted"] = redacted
     return document
@@ -130,7 +136,7 @@ def render_nameserver(ns: Nameserver, ctx: RenderContext) -> dict[str, object]:
     _put_port43(document, ctx)
     document["events"] = _object_events(ns.created_at, ns.updated_at, ctx)
     document["entities"] = [registrar_entity(ns.registrar, ctx.base_url)]
-    document["notices"] = [_tos_notice(ctx)]
+    document["notices"] = [_tos_notice(ctx), *_disclosure_notice(ctx)]
     return document
 
 
@@ -141,7 +147,7 @@ def render_registrar(registrar: Registrar, ctx: RenderContext) -> dict[str, obje
     document["status"] = ["active"]
     _put_port43(document, ctx)
     document["events"] = _object_events(registrar.created_at, registrar.updated_at, ctx)
-    document["notices"] = [_tos_notice(ctx)]
+    document["notices"] = [_tos_notice(ctx), *_disclosure_notice(ctx)]
     return document
 
 
@@ -309,6 +315,28 @@ def _database_event(ctx: RenderContext) -> dict[str, object]:
 # --- Notices -----------------------------------------------------------------
 
 
+def search_notices(ctx: RenderContext, *, truncated: bool) -> list[dict[str, object]]:
+    """Notices of a search response; a capped result set says so (RFC 9083 §9)."""
+    notices = [_tos_notice(ctx), *_disclosure_notice(ctx)]
+    if truncated:
+        notices.append({
+            "title": "Search Policy",
+            "type": "result set truncated due to excessive load",
+            "description": ["The result set was limited by the server; refine the search."],
+        })
+    return notices
+
+
+def _disclosure_notice(ctx: RenderContext) -> list[dict[str, object]]:
+    """Non-public answers say so, and for what purpose (RED-20, ACC-12)."""
+    if not ctx.disclosure_description:
+        return []
+    return [{
+        "title": "Authorized Disclosure of Non-Public Data",
+        "description": list(ctx.disclosure_description),
+    }]
+
+
 def _tos_notice(ctx: RenderContext) -> dict[str, object]:
     """On every 200 response (TIG24 §3.3; RCT -61200..-61202)."""
     return {
@@ -360,12 +388,21 @@ def _help_notice(limits_description: tuple[str, ...]) -> dict[str, object]:
             "given as A-labels or U-labels.",
             "Nameserver lookups: nameserver/ followed by the host name.",
             "Registrar lookups: entity/ followed by the registrar's IANA Registrar ID.",
-            "Searches are not offered. ip/ and autnum/ queries are not served by a domain "
-            "registry and return 501.",
+            "Searches are not offered to the public. ip/ and autnum/ queries are not "
+            "served by a domain registry and return 501.",
             "Contact data is redacted following the ICANN Registration Data Policy; see the "
             "redacted member of each response (RFC 9537).",
             "Requests are rate limited per client; over the limit the reply is 429 with "
             "Retry-After.",
             *limits_description,
+            "Accredited registrars, UDRP providers and law enforcement authenticate with a "
+            "bearer token issued per organisation by the registry (Authorization: Bearer; "
+            "not RFC 9560 OpenID Connect), state a query purpose in roidc1_qp (registrars "
+            "and UDRP providers: domainNameControl; law enforcement: "
+            "criminalInvestigationAndDNSAbuse or legalActions) and may give a caseReference. "
+            "Every such answer is recorded in an audit log.",
+            "Reverse search (RFC 9536): domains/reverse_search/entity?fn=, email= or handle= "
+            "(optionally role=registrant or technical), exact matches, for law enforcement "
+            "only.",
         ],
     }

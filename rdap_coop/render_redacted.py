@@ -25,11 +25,8 @@ from rdap_coop.core.models import (
     Withheld,
     WithheldField,
 )
+from rdap_coop.core.redaction import withheld_field_name
 from rdap_coop.render_entities import VCARD_FIELDS_BY_ROLE
-
-_ROLE_LABELS: Mapping[ContactRole, str] = MappingProxyType(
-    {ContactRole.REGISTRANT: "Registrant", ContactRole.TECHNICAL: "Tech"}
-)
 
 _FIELD_ORDER = tuple(WithheldField)
 
@@ -53,12 +50,7 @@ _PUBLIC_VALUE: Mapping[WithheldField, Callable[[PublicContact], object]] = Mappi
 )
 
 
-def redaction_name(role: ContactRole, field: WithheldField) -> str:
-    """The registered redacted-name type, e.g. "Registrant Name", "Registry Tech ID"."""
-    label = _ROLE_LABELS[role]
-    if field is WithheldField.ID:
-        return f"Registry {label} ID"
-    return f"{label} {field.value}"
+redaction_name = withheld_field_name
 
 
 def redaction_method(field: WithheldField) -> RedactionMethod:

@@ -16,7 +16,8 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from rdap_coop.app_keys import SETTINGS
+from rdap_coop.app_keys import IDENTITY, SETTINGS
+from rdap_coop.core.access import PUBLIC_IDENTITY, Identity
 from rdap_coop.core.config import RateLimitSettings, RdapSettings
 from rdap_coop.render import RenderContext
 
@@ -80,4 +81,20 @@ def render_context(
         database_updated_at=database_updated_at,
         show_unicode_name=show_unicode,
         limits_description=limits_description(app_settings.rate_limit),
+        disclosure_description=disclosure_description(request),
+    )
+
+
+def disclosure_description(request: web.Request) -> tuple[str, ...]:
+    """The notice an authorised answer carries (SPEC RED-20, ACC-12); empty if public."""
+    identity: Identity = request.get(IDENTITY, PUBLIC_IDENTITY)
+    if identity.is_public:
+        return ()
+    case = f", case {identity.case_reference}" if identity.case_reference else ""
+    return (
+        f"This response contains non-public registration data disclosed to "
+        f"{identity.organisation} ({identity.viewer.tier.value}) for the purpose "
+        f"{identity.purpose}{case}.",
+        "It is confidential: use it only for that purpose, do not publish it or pass it "
+        "on, and keep it no longer than the purpose requires. The disclosure is recorded.",
     )

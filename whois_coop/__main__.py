@@ -11,9 +11,11 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
+from rdap_coop.core.access import build_access_control
 from rdap_coop.core.config import ConfigError, Settings
 from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.lifecycle import wait_for_stop_signal
@@ -27,6 +29,7 @@ async def serve(settings: Settings) -> None:
     pool = await open_pool(settings.database)
     registry = Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
     limits = build_rate_limiter(settings.rate_limit)
+    access = build_access_control(settings.access)
     metrics = Metrics()
     metrics.watch_store(lambda: limits.degraded)
     server = WhoisServer(
@@ -35,10 +38,13 @@ async def serve(settings: Settings) -> None:
         limits,
         ipv6_prefix=settings.rate_limit.ipv6_prefix,
         metrics=metrics,
+        access=access,
     )
     exposition = None
     if settings.metrics.port:
         exposition = serve_metrics(metrics, settings.metrics.host, settings.metrics.port)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, access.reload)
     try:
         await server.start()
         logging.getLogger("whois_coop").info(

@@ -2,14 +2,17 @@
 
 The same five steps as the RDAP handlers, over the same core: the query layer,
 the redaction policy and the name canonicalisation are ``rdap_coop.core``'s, so
-WHOIS and RDAP cannot disagree on a datum or a redaction (SPEC WHO-20). WHOIS is
-anonymous, so every answer is rendered for the public viewer.
+WHOIS and RDAP cannot disagree on a datum or a redaction (SPEC WHO-20). WHOIS
+carries no credential: answers are public, except to address ranges an operator
+allow-listed for a tier in the clients file.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from rdap_coop.core.access import Answered
 from rdap_coop.core.config import WhoisSettings
 from rdap_coop.core.disclosure import disclose_domain
 from rdap_coop.core.errors import BackendUnavailable
@@ -17,30 +20,51 @@ from rdap_coop.core.metrics import Metrics
 from rdap_coop.core.models import DomainAbsence
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.quota import PersonalDataQuota
-from rdap_coop.core.redaction import PUBLIC_VIEWER
+from rdap_coop.core.redaction import Viewer
 from whois_coop import render
 from whois_coop.protocol import QueryKind, WhoisQuery
 
 
-async def answer_query(
-    query: WhoisQuery,
-    registry: Registry,
-    settings: WhoisSettings,
-    *,
-    quota: PersonalDataQuota,
-    client_key: str,
-    metrics: Metrics,
-) -> str:
-    """The text reply to ``query``; raises ``LookupFailed`` only for failures of the backend."""
+@dataclass(frozen=True, slots=True)
+class LookupContext:
+    """What every WHOIS answer draws on, for the life of the server."""
+
+    registry: Registry
+    settings: WhoisSettings
+    quota: PersonalDataQuota
+    metrics: Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who sent this query: the viewer it is answered for and its budget key."""
+
+    viewer: Viewer
+    client_key: str
+
+
+NOTHING_ANSWERED = Answered()
+
+
+@dataclass(frozen=True, slots=True)
+class WhoisAnswer:
+    text: str
+    answered: Answered = NOTHING_ANSWERED
+
+
+async def answer_query(query: WhoisQuery, context: LookupContext, asker: Asker) -> WhoisAnswer:
+    """The reply to ``query``; raises ``LookupFailed`` only for failures of the backend."""
+    registry = context.registry
     if query.kind is QueryKind.HELP:
-        return render.render_help(await _freshness_if_available(registry))
+        return WhoisAnswer(render.render_help(await _freshness_if_available(registry)))
     if query.kind is QueryKind.DOMAIN:
-        return await _answer_domain(query, registry, quota, client_key, metrics)
+        return await _answer_domain(query, context, asker)
     if query.kind is QueryKind.NAMESERVER:
-        return await _answer_nameserver(query, registry)
+        return WhoisAnswer(await _answer_nameserver(query, registry))
     if query.kind is QueryKind.NAMESERVER_BY_ADDRESS:
-        return await _answer_address(query, registry, settings.max_hosts_per_reply)
-    return await _answer_registrar(query, registry)
+        limit = context.settings.max_hosts_per_reply
+        return WhoisAnswer(await _answer_address(query, registry, limit))
+    return WhoisAnswer(await _answer_registrar(query, registry))
 
 
 async def _freshness_if_available(registry: Registry) -> datetime | None:
@@ -51,26 +75,23 @@ async def _freshness_if_available(registry: Registry) -> datetime | None:
         return None
 
 
-async def _answer_domain(
-    query: WhoisQuery,
-    registry: Registry,
-    quota: PersonalDataQuota,
-    client_key: str,
-    metrics: Metrics,
-) -> str:
+async def _answer_domain(query: WhoisQuery, context: LookupContext, asker: Asker) -> WhoisAnswer:
     assert query.name is not None
+    registry = context.registry
     if not query.name.is_registrable_coop:
         freshness = await registry.fetch_freshness()
-        return render.render_not_found(query.name.ldh_name, freshness)
+        return WhoisAnswer(render.render_not_found(query.name.ldh_name, freshness))
     result = await registry.fetch_domain(query.name)
     if isinstance(result, DomainAbsence):
+        updated = result.database_updated_at
         if result.reserved is not None:
-            return render.render_reserved(query.name.ldh_name, result.database_updated_at)
-        return render.render_not_found(query.name.ldh_name, result.database_updated_at)
-    public = await disclose_domain(
-        result.value, PUBLIC_VIEWER, client_key, quota, metrics, "whois"
+            return WhoisAnswer(render.render_reserved(query.name.ldh_name, updated))
+        return WhoisAnswer(render.render_not_found(query.name.ldh_name, updated))
+    disclosure = await disclose_domain(
+        result.value, asker.viewer, asker.client_key, context.quota, context.metrics, "whois"
     )
-    return render.render_domain(public, result.database_updated_at)
+    text = render.render_domain(disclosure.public, result.database_updated_at)
+    return WhoisAnswer(text, Answered((result.value.record.roid,), disclosure.disclosed_fields))
 
 
 async def _answer_nameserver(query: WhoisQuery, registry: Registry) -> str:

@@ -18,6 +18,8 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 
+from rdap_coop.core.access import AccessControl, Identity
+from rdap_coop.core.clients import IPAddress
 from rdap_coop.core.config import WhoisSettings
 from rdap_coop.core.errors import BackendUnavailable, InvalidQuery, LookupFailed, RateLimited
 from rdap_coop.core.metrics import LimitOutcome, Metrics, Outcome
@@ -29,9 +31,8 @@ from rdap_coop.core.ratelimit import (
     refusal,
 )
 from rdap_coop.core.ratelimit_setup import LimiterHandle
-from rdap_coop.core.redaction import AccessTier
 from whois_coop import render
-from whois_coop.lookup import answer_query
+from whois_coop.lookup import Asker, LookupContext, answer_query
 from whois_coop.protocol import parse_whois_query
 
 log = logging.getLogger(__name__)
@@ -63,18 +64,23 @@ async def reply_to(raw: bytes, server: WhoisServer, peer: str) -> bytes:
     kind = "unparsed"
     outcome: Outcome = "ok"
     try:
+        address = client_address(peer, None, trusted_proxies=())
+        identity = server.access.whois_identity(address)
         # Charged before parsing: malformed and not-found queries cost as much as any.
-        client_key = await server.charge(peer)
+        client_key = await server.charge(address, identity)
         query = parse_whois_query(raw, max_query_bytes=server.settings.max_query_bytes)
         kind = query.kind.value
-        text = await answer_query(
-            query,
-            server.registry,
-            server.settings,
-            quota=server.quota,
-            client_key=client_key,
-            metrics=server.metrics,
-        )
+        answer = await answer_query(query, server.context, Asker(identity.viewer, client_key))
+        if not identity.is_public:
+            await server.access.record(
+                identity,
+                service="whois",
+                request_id=uuid.uuid4().hex,
+                query=raw.decode("utf-8", "replace").strip(),
+                answered=answer.answered,
+                client_address=peer,
+            )
+        text = answer.text
     except LookupFailed as error:
         text, outcome = failure_text(error), _outcome_of(error)
     except Exception:
@@ -97,8 +103,11 @@ class WhoisServer:
         *,
         ipv6_prefix: int = 64,
         metrics: Metrics | None = None,
+        access: AccessControl | None = None,
     ) -> None:
         self.metrics = metrics if metrics is not None else Metrics()
+        self.access = access if access is not None else AccessControl(None, None)
+        self.context = LookupContext(registry, settings, limits.quota, self.metrics)
         self.registry = registry
         self.settings = settings
         self.limiter = limits.limiter
@@ -110,17 +119,17 @@ class WhoisServer:
         self.protocols: set[WhoisProtocol] = set()
         self._servers: list[asyncio.Server] = []
 
-    async def charge(self, peer: str) -> str:
-        """Charge one query from ``peer`` (port 43 is always public); returns its key."""
-        address = client_address(peer, None, trusted_proxies=())
+    async def charge(self, address: IPAddress | None, identity: Identity) -> str:
+        """Charge one query from ``address``; returns the budget key it was charged to."""
         key = address_key(address, ipv6_prefix=self.ipv6_prefix)
+        tier = identity.viewer.tier
         decision = await self.limiter.check(
-            key, tier=AccessTier.PUBLIC, cost=QueryCost.LOOKUP, address=address
+            key, tier=tier, cost=QueryCost.LOOKUP, address=address
         )
         outcome: LimitOutcome = "exempt"
         if decision is not None:
             outcome = "allowed" if decision.allowed else "refused"
-        self.metrics.count_limit("whois", AccessTier.PUBLIC.value, outcome)
+        self.metrics.count_limit("whois", tier.value, outcome)
         if decision is not None and not decision.allowed:
             raise refusal(decision)
         return key

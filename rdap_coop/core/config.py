@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 PREFIX = "RDAP_COOP_"
@@ -109,6 +110,15 @@ class RateLimitSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessSettings:
+    """Accredited clients and the audit log of their disclosures (both paths)."""
+
+    clients_file: Path | None = None
+    audit_log: Path | None = None
+    reverse_search_max_results: int = 50
+
+
+@dataclass(frozen=True, slots=True)
 class MetricsSettings:
     """The internal Prometheus listener; port 0 switches it off."""
 
@@ -123,6 +133,7 @@ class Settings:
     whois: WhoisSettings = WhoisSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     metrics: MetricsSettings = MetricsSettings()
+    access: AccessSettings = AccessSettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -161,7 +172,21 @@ class Settings:
                 host=reader.text("METRICS_HOST", "127.0.0.1"),
                 port=reader.integer("METRICS_PORT", 0, minimum=0),
             ),
+            access=_access_settings(reader),
         )
+
+
+def _access_settings(reader: _EnvReader) -> AccessSettings:
+    clients = reader.text("CLIENTS_FILE", "")
+    audit = reader.text("AUDIT_LOG", "")
+    if clients and not audit:
+        # Every non-public answer must be audited, so no clients without a log.
+        raise ConfigError(f"{PREFIX}AUDIT_LOG is required when {PREFIX}CLIENTS_FILE is set")
+    return AccessSettings(
+        clients_file=Path(clients) if clients else None,
+        audit_log=Path(audit) if audit else None,
+        reverse_search_max_results=reader.integer("REVERSE_SEARCH_MAX_RESULTS", 50, minimum=1),
+    )
 
 
 def _rate_limit_settings(reader: _EnvReader) -> RateLimitSettings:

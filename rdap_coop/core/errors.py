@@ -27,6 +27,28 @@ class InvalidQuery(LookupFailed):
     title = "Bad Request"
 
 
+class Unauthorized(LookupFailed):
+    """Credentials were presented and are not valid (RFC 7235: 401 + WWW-Authenticate).
+
+    Never a fall-back to the public view: a client that meant to authenticate must
+    learn that it did not (SPEC ACC-11). ``reason`` is for logs and metrics only.
+    """
+
+    http_status = 401
+    title = "Unauthorized"
+
+    def __init__(self, description: str, reason: str = "unknown") -> None:
+        super().__init__(description)
+        self.reason = reason
+
+
+class Forbidden(LookupFailed):
+    """Authenticated, but not entitled to this query or purpose (403)."""
+
+    http_status = 403
+    title = "Forbidden"
+
+
 class NotFound(LookupFailed):
     """Valid query, no such object in .coop (RFC 7480 §5.3: 404)."""
 

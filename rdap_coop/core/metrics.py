@@ -67,6 +67,18 @@ class Metrics:
             ["service", "outcome"],
             registry=self.registry,
         )
+        self.disclosures = Counter(
+            "rdap_coop_disclosures",
+            "Non-public answers, by service, tier, purpose and outcome (audited, refused).",
+            ["service", "tier", "purpose", "outcome"],
+            registry=self.registry,
+        )
+        self.auth_failures = Counter(
+            "rdap_coop_authentication_failures",
+            "Requests with credentials that were not accepted, by reason.",
+            ["service", "reason"],
+            registry=self.registry,
+        )
         self.rate_limit_store_degraded = Gauge(
             "rdap_coop_rate_limit_store_degraded",
             "1 while the shared (Redis) store is unreachable and limits are per process.",
@@ -87,6 +99,12 @@ class Metrics:
 
     def count_quota(self, service: Service, outcome: QuotaOutcome) -> None:
         self.personal_data_quota.labels(service, outcome).inc()
+
+    def count_disclosure(self, service: Service, tier: str, purpose: str, outcome: str) -> None:
+        self.disclosures.labels(service, tier, purpose, outcome).inc()
+
+    def count_auth_failure(self, service: Service, reason: str) -> None:
+        self.auth_failures.labels(service, reason).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -76,24 +76,61 @@ _DOMAIN_DS = """
 
 # One round trip answers every domain lookup: the domain with everything it embeds,
 # or else the reservation that explains its absence, plus the replica's freshness.
+_DOMAIN_DOCUMENT = f"""
+    json_build_object(
+        'roid', d.roid, 'ldh_name', d.ldh_name, 'unicode_name', d.unicode_name,
+        'statuses', d.statuses, 'created_at', d.created_at,
+        'updated_at', d.updated_at, 'expires_at', d.expires_at,
+        'transferred_at', d.transferred_at,
+        'eligibility_verified_at', d.eligibility_verified_at,
+        'registrar', (SELECT row_to_json(g) FROM registrar g WHERE g.iana_id = d.registrar_id),
+        'contacts', ({_DOMAIN_CONTACTS}),
+        'ds', ({_DOMAIN_DS}),
+        'hosts', ({_DOMAIN_HOSTS}))
+"""
+
 FETCH_DOMAIN = f"""
 SELECT registry_freshness() AS freshness,
        (SELECT json_build_object('ldh_name', r.ldh_name, 'reserved_by', r.reserved_by,
                                  'reason', r.reason)
           FROM reserved_name r WHERE r.ldh_name = $1) AS reserved,
-       (SELECT json_build_object(
-                 'roid', d.roid, 'ldh_name', d.ldh_name, 'unicode_name', d.unicode_name,
-                 'statuses', d.statuses, 'created_at', d.created_at,
-                 'updated_at', d.updated_at, 'expires_at', d.expires_at,
-                 'transferred_at', d.transferred_at,
-                 'eligibility_verified_at', d.eligibility_verified_at,
-                 'registrar', (SELECT row_to_json(g) FROM registrar g
-                                WHERE g.iana_id = d.registrar_id),
-                 'contacts', ({_DOMAIN_CONTACTS}),
-                 'ds', ({_DOMAIN_DS}),
-                 'hosts', ({_DOMAIN_HOSTS}))
-          FROM domain d WHERE d.ldh_name = $1) AS domain
+       (SELECT {_DOMAIN_DOCUMENT} FROM domain d WHERE d.ldh_name = $1) AS domain
 """
+
+# RFC 9536 reverse search (law enforcement only): domains whose registrant or
+# technical contact matches. $2 is the role ('registrant', 'tech' or NULL for
+# either), $3 the result cap plus one (to tell a truncated result set).
+_CONTACT_ROLES = """
+    SELECT d2.roid AS domain_roid, d2.registrant_roid AS contact_roid, 'registrant' AS role
+      FROM domain d2 WHERE d2.registrant_roid IS NOT NULL
+    UNION ALL
+    SELECT dc.domain_roid, dc.contact_roid, dc.role FROM domain_contact dc
+     WHERE dc.role = 'tech'
+"""
+
+
+def _reverse_search(contact_match: str) -> str:
+    return f"""
+SELECT registry_freshness() AS freshness,
+       (SELECT coalesce(json_agg(doc ORDER BY name), '[]')
+          FROM (SELECT d.ldh_name AS name, {_DOMAIN_DOCUMENT} AS doc
+                  FROM domain d
+                 WHERE d.roid IN (SELECT x.domain_roid FROM ({_CONTACT_ROLES}) AS x
+                                    JOIN contact c ON c.roid = x.contact_roid
+                                   WHERE ($2::text IS NULL OR x.role = $2)
+                                     AND {contact_match})
+                 ORDER BY d.ldh_name LIMIT $3) AS found) AS domains
+"""
+
+
+REVERSE_SEARCH_BY_NAME = _reverse_search("lower(c.name) = lower($1)")
+REVERSE_SEARCH_BY_EMAIL = _reverse_search("lower(c.email) = lower($1)")
+REVERSE_SEARCH_BY_HANDLE = _reverse_search("c.roid = upper($1)")
+REVERSE_SEARCHES = {
+    "fn": REVERSE_SEARCH_BY_NAME,
+    "email": REVERSE_SEARCH_BY_EMAIL,
+    "handle": REVERSE_SEARCH_BY_HANDLE,
+}
 
 _HOST_DOCUMENT = f"""
     json_build_object(
@@ -139,6 +176,8 @@ _ROLE_BY_COLUMN = {
     "billing": ContactRole.BILLING,
 }
 
+_COLUMN_BY_ROLE = {role: column for column, role in _ROLE_BY_COLUMN.items()}
+
 # Failures of the connection itself: the replica restarted or a pooled connection
 # went stale. A read-only lookup is safe to retry once on a fresh connection.
 # An idle connection that received the server's shutdown notice surfaces as an
@@ -176,6 +215,16 @@ class Registry:
             reserved=None if reserved is None else ReservedName(**reserved),
             database_updated_at=freshness,
         )
+
+    async def search_domains_by_contact(
+        self, prop: str, value: str, role: ContactRole | None, *, limit: int
+    ) -> Lookup[tuple[Domain, ...]]:
+        """Domains whose registrant or technical contact has ``prop`` (fn, email, handle)
+        equal to ``value``, at most ``limit + 1`` (so the caller can tell truncation)."""
+        role_column = None if role is None else _COLUMN_BY_ROLE[role]
+        row = await self._fetchrow(REVERSE_SEARCHES[prop], value, role_column, limit + 1)
+        domains = tuple(_domain_from_json(item) for item in row["domains"])
+        return Lookup(domains, row["freshness"])
 
     async def fetch_nameserver(self, name: DomainName) -> Lookup[Nameserver | None]:
         """The host, or ``None`` in ``value`` (freshness is reported either way)."""

@@ -324,12 +324,30 @@ class RateLimiter:
         self._exempt_networks = tuple(exempt_networks)
 
     async def check(
-        self, key: str, *, tier: AccessTier, cost: QueryCost, address: IPAddress | None
+        self,
+        key: str,
+        *,
+        tier: AccessTier,
+        cost: QueryCost,
+        address: IPAddress | None,
+        burst: int | None = None,
+        rate_per_second: float | None = None,
     ) -> Decision | None:
-        """Charge ``key`` for one query; None when ``address`` is exempt (monitoring)."""
+        """Charge ``key`` for one query; None when ``address`` is exempt (monitoring).
+
+        ``burst`` and ``rate_per_second`` override the tier's limit for one accredited
+        client (from the clients file)."""
         if is_exempt(address, self._exempt_networks):
             return None
-        return await self.store.consume(key, self._costs[cost], self._limits[tier])
+        limit = self._limits[tier]
+        if burst is not None or rate_per_second is not None:
+            limit = Limit(
+                burst=burst if burst is not None else limit.burst,
+                rate_per_second=(
+                    rate_per_second if rate_per_second is not None else limit.rate_per_second
+                ),
+            )
+        return await self.store.consume(key, self._costs[cost], limit)
 
 
 def refusal(decision: Decision) -> RateLimited:

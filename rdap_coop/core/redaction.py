@@ -36,6 +36,17 @@ SERVER_POLICY = "Server policy"
 QUOTA_EXCEEDED = "Personal-data quota exceeded"
 
 _SHOWN_ROLES = (ContactRole.REGISTRANT, ContactRole.TECHNICAL)
+_ROLE_LABELS = {ContactRole.REGISTRANT: "Registrant", ContactRole.TECHNICAL: "Tech"}
+
+
+def withheld_field_name(role: ContactRole, field: WithheldField) -> str:
+    """The ICANN name of a datum (RFC 9537 redacted-name registry), e.g. "Registrant Name",
+    "Registry Tech ID": RDAP marks redactions with it and the audit log records
+    disclosures with it."""
+    label = _ROLE_LABELS[role]
+    if field is WithheldField.ID:
+        return f"Registry {label} ID"
+    return f"{label} {field.value}"
 
 
 class AccessTier(enum.StrEnum):

@@ -51,6 +51,9 @@ CREATE TABLE contact (
     updated_at       timestamptz
 );
 CREATE INDEX contact_registrar_idx ON contact (registrar_id);
+-- Reverse search (RFC 9536, law enforcement only) by contact name or email.
+CREATE INDEX contact_name_lower_idx ON contact (lower(name));
+CREATE INDEX contact_email_lower_idx ON contact (lower(email));
 
 CREATE TABLE domain (
     roid                      text PRIMARY KEY CHECK (roid ~ '^D[0-9A-Z_]{1,78}-COOP$'),
