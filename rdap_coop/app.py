@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from rdap_coop import handlers
+from rdap_coop import handlers, search_handlers
 from rdap_coop.app_keys import (
     ACCESS,
     CONCURRENCY_CAP,
+    CURSOR_CODEC,
     METRICS,
     PERSONAL_DATA_QUOTA,
     RATE_LIMITER,
@@ -26,6 +27,7 @@ from rdap_coop.app_keys import (
 from rdap_coop.core.access import AccessControl
 from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
+from rdap_coop.core.cursor import CursorCodec, new_secret
 from rdap_coop.core.metrics import Metrics
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit_setup import LimiterHandle
@@ -63,6 +65,7 @@ def create_app(
     app[METRICS] = metrics if metrics is not None else Metrics()
     # Without a clients file every Authorization header is refused (401).
     app[ACCESS] = access if access is not None else AccessControl(directory=None, audit=None)
+    app[CURSOR_CODEC] = CursorCodec(settings.rdap.cursor_secret or new_secret())
     app[CONCURRENCY_CAP] = ConcurrencyCap(settings.rdap.max_concurrent_requests)
     base = urlsplit(settings.rdap.base_url).path.rstrip("/")
     routes = [
@@ -75,9 +78,9 @@ def create_app(
         ("/autnum/{tail:.*}", handlers.not_implemented),
         # RFC 9536 reverse search: law enforcement only.
         ("/domains/reverse_search/entity", handlers.reverse_search_domains),
-        ("/domains", handlers.not_implemented),
-        ("/nameservers", handlers.not_implemented),
-        ("/entities", handlers.not_implemented),
+        ("/domains", search_handlers.search),
+        ("/nameservers", search_handlers.search),
+        ("/entities", search_handlers.search),
     ]
     for path, handler in routes:
         app.router.add_get(base + path, handler)

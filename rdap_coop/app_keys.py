@@ -7,6 +7,7 @@ from aiohttp import web
 from rdap_coop.core.access import AccessControl, Answered, Identity
 from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
+from rdap_coop.core.cursor import CursorCodec
 from rdap_coop.core.metrics import Metrics
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.quota import PersonalDataQuota
@@ -24,3 +25,4 @@ ACCESS = web.AppKey("access", AccessControl)
 IDENTITY = web.RequestKey("identity", Identity)
 CLIENT_ADDRESS = web.RequestKey("client_address", str)
 ANSWERED = web.RequestKey("answered", Answered)
+CURSOR_CODEC = web.AppKey("cursor_codec", CursorCodec)

@@ -61,6 +61,11 @@ class RdapSettings:
     # Forwarded headers are believed only from these peers (SPEC §14 point 4).
     trusted_proxies: tuple[IPNetwork, ...] = ()
     max_path_bytes: int = 2048
+    # Results per search page (RFC 8977 paging carries the rest).
+    search_page_size: int = 25
+    # Key of the paging cursors' HMAC; None: a random key per process (cursors then
+    # work only against the instance that issued them -- set it when load-balancing).
+    cursor_secret: bytes | None = field(default=None, repr=False)
     # Requests served at once per process; beyond it, 503 at once instead of a queue.
     max_concurrent_requests: int = 256
     # What the HTTP parser itself accepts before answering a bare, non-RDAP 400;
@@ -162,6 +167,8 @@ class Settings:
             max_concurrent_requests=reader.integer(
                 "RDAP_MAX_CONCURRENT_REQUESTS", 256, minimum=1
             ),
+            search_page_size=reader.integer("RDAP_SEARCH_PAGE_SIZE", 25, minimum=1),
+            cursor_secret=reader.secret_hex("CURSOR_SECRET"),
         )
         return cls(
             database=database,
@@ -301,6 +308,18 @@ class _EnvReader:
         if parts.scheme not in ("http", "https") or not parts.netloc or not value.endswith("/"):
             raise ConfigError(f"{PREFIX}{name} must be an http(s) URL ending with '/'")
         return value
+
+    def secret_hex(self, name: str) -> bytes | None:
+        raw = self.env.get(PREFIX + name, "")
+        if not raw:
+            return None
+        try:
+            secret = bytes.fromhex(raw)
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name} must be hexadecimal") from None
+        if len(secret) < 16:
+            raise ConfigError(f"{PREFIX}{name} must be at least 16 bytes (32 hex digits)")
+        return secret
 
     def networks(self, name: str) -> tuple[IPNetwork, ...]:
         raw = self.env.get(PREFIX + name, "")

@@ -39,9 +39,9 @@ MAX_REGISTRAR_ID_DIGITS = 10
 # IANA Registrar IDs are positive and fit a signed 32-bit integer column.
 MAX_REGISTRAR_ID = 2**31 - 1
 
-_ASCII_WHITESPACE = " \t\n\r\f\v"
+ASCII_WHITESPACE = " \t\n\r\f\v"
 # UTS 46 §2.3: these full stops separate labels exactly like U+002E.
-_LABEL_SEPARATORS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+LABEL_SEPARATORS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 # RFC 952 / RFC 1123 §2.1 LDH rule, applied after lower-casing.
 _LDH_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?", re.ASCII)
 # RFC 5730 §4.2 roidType, `(\w|_){1,80}-\w{1,8}`, restricted to ASCII.
@@ -173,7 +173,7 @@ def _strip(raw: str, error: str) -> str:
     """Bound the input, then remove surrounding ASCII whitespace; empty is invalid."""
     if len(raw) > MAX_INPUT_CHARS:
         raise InvalidQuery(error)
-    text = raw.strip(_ASCII_WHITESPACE)
+    text = raw.strip(ASCII_WHITESPACE)
     if not text:
         raise InvalidQuery(error)
     return text
@@ -185,7 +185,7 @@ def _is_ascii_digits(text: str) -> bool:
 
 
 def _parse_name(raw: str, error: str) -> DomainName:
-    text = _strip(raw, error).translate(_LABEL_SEPARATORS)
+    text = _strip(raw, error).translate(LABEL_SEPARATORS)
     # RFC 1034 §3.1: one trailing dot names the root (absolute form); drop it.
     if text.endswith("."):
         text = text[:-1]

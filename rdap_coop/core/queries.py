@@ -76,7 +76,7 @@ _DOMAIN_DS = """
 
 # One round trip answers every domain lookup: the domain with everything it embeds,
 # or else the reservation that explains its absence, plus the replica's freshness.
-_DOMAIN_DOCUMENT = f"""
+DOMAIN_DOCUMENT = f"""
     json_build_object(
         'roid', d.roid, 'ldh_name', d.ldh_name, 'unicode_name', d.unicode_name,
         'statuses', d.statuses, 'created_at', d.created_at,
@@ -94,7 +94,7 @@ SELECT registry_freshness() AS freshness,
        (SELECT json_build_object('ldh_name', r.ldh_name, 'reserved_by', r.reserved_by,
                                  'reason', r.reason)
           FROM reserved_name r WHERE r.ldh_name = $1) AS reserved,
-       (SELECT {_DOMAIN_DOCUMENT} FROM domain d WHERE d.ldh_name = $1) AS domain
+       (SELECT {DOMAIN_DOCUMENT} FROM domain d WHERE d.ldh_name = $1) AS domain
 """
 
 # RFC 9536 reverse search (law enforcement only): domains whose registrant or
@@ -113,7 +113,7 @@ def _reverse_search(contact_match: str) -> str:
     return f"""
 SELECT registry_freshness() AS freshness,
        (SELECT coalesce(json_agg(doc ORDER BY name), '[]')
-          FROM (SELECT d.ldh_name AS name, {_DOMAIN_DOCUMENT} AS doc
+          FROM (SELECT d.ldh_name AS name, {DOMAIN_DOCUMENT} AS doc
                   FROM domain d
                  WHERE d.roid IN (SELECT x.domain_roid FROM ({_CONTACT_ROLES}) AS x
                                     JOIN contact c ON c.roid = x.contact_roid
@@ -132,7 +132,7 @@ REVERSE_SEARCHES = {
     "handle": REVERSE_SEARCH_BY_HANDLE,
 }
 
-_HOST_DOCUMENT = f"""
+HOST_DOCUMENT = f"""
     json_build_object(
         'roid', h.roid, 'ldh_name', h.ldh_name, 'unicode_name', h.unicode_name,
         'statuses', h.statuses, 'created_at', h.created_at, 'updated_at', h.updated_at,
@@ -143,7 +143,7 @@ _HOST_DOCUMENT = f"""
 
 FETCH_NAMESERVER = f"""
 SELECT registry_freshness() AS freshness,
-       (SELECT {_HOST_DOCUMENT} FROM host h WHERE h.ldh_name = $1) AS host
+       (SELECT {HOST_DOCUMENT} FROM host h WHERE h.ldh_name = $1) AS host
 """
 
 # WHOIS "nameserver <IP>": every host holding the address (RFC 3912 has no paging;
@@ -151,7 +151,7 @@ SELECT registry_freshness() AS freshness,
 FETCH_NAMESERVERS_BY_ADDRESS = f"""
 SELECT registry_freshness() AS freshness,
        (SELECT coalesce(json_agg(doc ORDER BY name), '[]')
-          FROM (SELECT h.ldh_name AS name, {_HOST_DOCUMENT} AS doc
+          FROM (SELECT h.ldh_name AS name, {HOST_DOCUMENT} AS doc
                   FROM host_address a JOIN host h ON h.roid = a.host_roid
                  WHERE a.address = $1
                  ORDER BY h.ldh_name LIMIT $2) AS found) AS hosts
@@ -206,10 +206,10 @@ class Registry:
         self._acquire_timeout_seconds = acquire_timeout_seconds
 
     async def fetch_domain(self, name: DomainName) -> Lookup[Domain] | DomainAbsence:
-        row = await self._fetchrow(FETCH_DOMAIN, name.ldh_name)
+        row = await self.fetch_row(FETCH_DOMAIN, name.ldh_name)
         freshness: datetime = row["freshness"]
         if row["domain"] is not None:
-            return Lookup(_domain_from_json(row["domain"]), freshness)
+            return Lookup(domain_from_json(row["domain"]), freshness)
         reserved = row["reserved"]
         return DomainAbsence(
             reserved=None if reserved is None else ReservedName(**reserved),
@@ -222,44 +222,44 @@ class Registry:
         """Domains whose registrant or technical contact has ``prop`` (fn, email, handle)
         equal to ``value``, at most ``limit + 1`` (so the caller can tell truncation)."""
         role_column = None if role is None else _COLUMN_BY_ROLE[role]
-        row = await self._fetchrow(REVERSE_SEARCHES[prop], value, role_column, limit + 1)
-        domains = tuple(_domain_from_json(item) for item in row["domains"])
+        row = await self.fetch_row(REVERSE_SEARCHES[prop], value, role_column, limit + 1)
+        domains = tuple(domain_from_json(item) for item in row["domains"])
         return Lookup(domains, row["freshness"])
 
     async def fetch_nameserver(self, name: DomainName) -> Lookup[Nameserver | None]:
         """The host, or ``None`` in ``value`` (freshness is reported either way)."""
-        row = await self._fetchrow(FETCH_NAMESERVER, name.ldh_name)
-        host = None if row["host"] is None else _nameserver_from_json(row["host"])
+        row = await self.fetch_row(FETCH_NAMESERVER, name.ldh_name)
+        host = None if row["host"] is None else nameserver_from_json(row["host"])
         return Lookup(host, row["freshness"])
 
     async def fetch_nameservers_by_address(
         self, address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, limit: int = 50
     ) -> Lookup[tuple[Nameserver, ...]]:
         """Hosts holding ``address``, by name, at most ``limit``; empty when none."""
-        row = await self._fetchrow(FETCH_NAMESERVERS_BY_ADDRESS, address, limit)
-        hosts = tuple(_nameserver_from_json(item) for item in row["hosts"])
+        row = await self.fetch_row(FETCH_NAMESERVERS_BY_ADDRESS, address, limit)
+        hosts = tuple(nameserver_from_json(item) for item in row["hosts"])
         return Lookup(hosts, row["freshness"])
 
     async def fetch_registrar(self, iana_id: int) -> Lookup[Registrar | None]:
-        row = await self._fetchrow(FETCH_REGISTRAR, iana_id)
+        row = await self.fetch_row(FETCH_REGISTRAR, iana_id)
         return self._registrar_lookup(row)
 
     async def fetch_registrar_by_name(self, name: str) -> Lookup[Registrar | None]:
         """The registrar whose name matches ``name`` case-insensitively."""
-        row = await self._fetchrow(FETCH_REGISTRAR_BY_NAME, name)
+        row = await self.fetch_row(FETCH_REGISTRAR_BY_NAME, name)
         return self._registrar_lookup(row)
 
     @staticmethod
     def _registrar_lookup(row: Row) -> Lookup[Registrar | None]:
         data = row["registrar"]
-        return Lookup(None if data is None else _registrar_from_json(data), row["freshness"])
+        return Lookup(None if data is None else registrar_from_json(data), row["freshness"])
 
     async def fetch_freshness(self) -> datetime:
-        row = await self._fetchrow(FETCH_FRESHNESS)
+        row = await self.fetch_row(FETCH_FRESHNESS)
         freshness: datetime = row["freshness"]
         return freshness
 
-    async def _fetchrow(self, query: str, *args: object) -> Row:
+    async def fetch_row(self, query: str, *args: object) -> Row:
         async def run(connection: Connection) -> Row:
             row = await connection.fetchrow(query, *args)
             assert row is not None, "lookup queries always return one row"
@@ -299,7 +299,7 @@ def _required_timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def _registrar_from_json(data: Row) -> Registrar:
+def registrar_from_json(data: Row) -> Registrar:
     return Registrar(
         iana_id=data["iana_id"],
         name=data["name"],
@@ -321,7 +321,7 @@ def _registrar_from_json(data: Row) -> Registrar:
     )
 
 
-def _contact_from_json(data: Row) -> Contact:
+def contact_from_json(data: Row) -> Contact:
     return Contact(
         roid=data["roid"],
         name=data["name"],
@@ -354,12 +354,12 @@ def _host_summary_from_json(data: Row) -> HostSummary:
     )
 
 
-def _domain_from_json(data: Row) -> Domain:
+def domain_from_json(data: Row) -> Domain:
     record = DomainRecord(
         roid=data["roid"],
         ldh_name=data["ldh_name"],
         unicode_name=data["unicode_name"],
-        registrar=_registrar_from_json(data["registrar"]),
+        registrar=registrar_from_json(data["registrar"]),
         statuses=tuple(data["statuses"]),
         created_at=_required_timestamp(data["created_at"]),
         updated_at=_timestamp(data["updated_at"]),
@@ -370,18 +370,18 @@ def _domain_from_json(data: Row) -> Domain:
         eligibility_verified_at=_timestamp(data["eligibility_verified_at"]),
     )
     contacts = tuple(
-        (_ROLE_BY_COLUMN[item["role"]], _contact_from_json(item["contact"]))
+        (_ROLE_BY_COLUMN[item["role"]], contact_from_json(item["contact"]))
         for item in data["contacts"]
     )
     return Domain(record=record, contacts=contacts)
 
 
-def _nameserver_from_json(data: Row) -> Nameserver:
+def nameserver_from_json(data: Row) -> Nameserver:
     return Nameserver(
         roid=data["roid"],
         ldh_name=data["ldh_name"],
         unicode_name=data["unicode_name"],
-        registrar=_registrar_from_json(data["registrar"]),
+        registrar=registrar_from_json(data["registrar"]),
         statuses=tuple(data["statuses"]),
         addresses=_addresses(data["addresses"]),
         created_at=_required_timestamp(data["created_at"]),

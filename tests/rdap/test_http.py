@@ -36,9 +36,16 @@ ERROR_CASES = [
     ("/entity/C1-COOP", 404),
     ("/ip/192.0.2.1", 501),
     ("/autnum/64496", 501),
-    ("/domains?name=exa*", 501),
-    ("/nameservers?ip=192.0.2.53", 501),
-    ("/entities?fn=Coop*", 501),
+    ("/domains?name=*", 422),
+    ("/domains?name=e*a.coop", 422),
+    ("/domains?name=exa*.example.coop", 422),
+    ("/domains", 400),
+    ("/domains?name=exa*&nsIp=192.0.2.1", 400),
+    ("/nameservers?ip=999.1.1.1", 400),
+    ("/entities?fn=Coop*&handle=1234", 400),
+    ("/domains?name=exa*&cursor=not-a-cursor", 400),
+    ("/domains?name=exa*&sort=registrant", 400),
+    ("/domains?name=exa*&fieldSet=everything", 400),
 ]
 
 

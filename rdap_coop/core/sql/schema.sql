@@ -75,6 +75,11 @@ CREATE TABLE domain (
 CREATE INDEX domain_registrar_idx ON domain (registrar_id);
 CREATE INDEX domain_registrant_idx ON domain (registrant_roid);
 CREATE INDEX domain_unicode_name_idx ON domain (unicode_name) WHERE unicode_name IS NOT NULL;
+-- Searches (RFC 9082 §3.2): prefix matching and keyset paging in byte order,
+-- whatever the database's default collation.
+CREATE INDEX domain_ldh_name_c_idx ON domain (ldh_name COLLATE "C");
+CREATE INDEX domain_unicode_name_c_idx ON domain (unicode_name COLLATE "C")
+    WHERE unicode_name IS NOT NULL;
 
 CREATE TABLE domain_contact (
     domain_roid      text NOT NULL REFERENCES domain (roid) ON DELETE CASCADE,
@@ -103,6 +108,7 @@ CREATE TABLE host (
     updated_at       timestamptz
 );
 CREATE INDEX host_registrar_idx ON host (registrar_id);
+CREATE INDEX host_ldh_name_c_idx ON host (ldh_name COLLATE "C");
 
 CREATE TABLE host_address (
     host_roid        text NOT NULL REFERENCES host (roid) ON DELETE CASCADE,
