@@ -11,40 +11,25 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
-from rdap_coop.core.access import build_access_control
 from rdap_coop.core.config import ConfigError, Settings
-from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.lifecycle import wait_for_stop_signal
-from rdap_coop.core.metrics import Metrics, serve_metrics
-from rdap_coop.core.queries import Registry
-from rdap_coop.core.ratelimit_setup import build_rate_limiter
+from rdap_coop.core.runtime import open_runtime
 from whois_coop.server import WhoisServer
 
 
 async def serve(settings: Settings) -> None:
-    pool = await open_pool(settings.database)
-    registry = Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
-    limits = build_rate_limiter(settings.rate_limit)
-    access = build_access_control(settings.access)
-    metrics = Metrics()
-    metrics.watch_store(lambda: limits.degraded)
+    runtime = await open_runtime(settings)
     server = WhoisServer(
-        registry,
+        runtime.registry,
         settings.whois,
-        limits,
+        runtime.limits,
         ipv6_prefix=settings.rate_limit.ipv6_prefix,
-        metrics=metrics,
-        access=access,
+        metrics=runtime.metrics,
+        access=runtime.access,
     )
-    exposition = None
-    if settings.metrics.port:
-        exposition = serve_metrics(metrics, settings.metrics.host, settings.metrics.port)
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGHUP, access.reload)
     try:
         await server.start()
         logging.getLogger("whois_coop").info(
@@ -53,10 +38,7 @@ async def serve(settings: Settings) -> None:
         await wait_for_stop_signal()
     finally:
         await server.stop()
-        await limits.close()
-        await close_pool(pool)
-        if exposition is not None:
-            exposition.stop()
+        await runtime.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -127,7 +127,7 @@ def parse_ip_address(raw: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     them as octal. IPv6 zone identifiers ("fe80::1%eth0", RFC 4007 §11) are refused:
     they mean nothing outside the client's own host.
     """
-    text = _strip(raw, "invalid IP address")
+    text = strip_query(raw, "invalid IP address")
     if not text.isascii() or "%" in text:
         raise InvalidQuery("invalid IP address")
     try:
@@ -145,7 +145,7 @@ def parse_registrar_id(raw: str) -> int:
     zeros are normalised away ("01234" is registrar 1234), so the lookup and the
     returned handle are the same for either spelling; the digit limit counts them too.
     """
-    text = _strip(raw, "invalid registrar ID")
+    text = strip_query(raw, "invalid registrar ID")
     if not (_is_ascii_digits(text) and len(text) <= MAX_REGISTRAR_ID_DIGITS):
         raise InvalidQuery("invalid registrar ID")
     value = int(text)
@@ -161,7 +161,7 @@ def parse_entity_handle(raw: str) -> EntityHandle:
     be an RFC 5730 §4.2 ROID in ASCII. ROIDs are stored upper-case, so ROID lookups are
     case-insensitive: the handle is upper-cased here.
     """
-    text = _strip(raw, "invalid entity handle")
+    text = strip_query(raw, "invalid entity handle")
     if _is_ascii_digits(text):
         return RegistrarHandle(parse_registrar_id(text))
     if _ROID.fullmatch(text) is None:
@@ -169,7 +169,7 @@ def parse_entity_handle(raw: str) -> EntityHandle:
     return RoidHandle(text.upper())
 
 
-def _strip(raw: str, error: str) -> str:
+def strip_query(raw: str, error: str) -> str:
     """Bound the input, then remove surrounding ASCII whitespace; empty is invalid."""
     if len(raw) > MAX_INPUT_CHARS:
         raise InvalidQuery(error)
@@ -185,7 +185,7 @@ def _is_ascii_digits(text: str) -> bool:
 
 
 def _parse_name(raw: str, error: str) -> DomainName:
-    text = _strip(raw, error).translate(LABEL_SEPARATORS)
+    text = strip_query(raw, error).translate(LABEL_SEPARATORS)
     # RFC 1034 §3.1: one trailing dot names the root (absolute form); drop it.
     if text.endswith("."):
         text = text[:-1]

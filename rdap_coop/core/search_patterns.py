@@ -43,14 +43,13 @@ from dataclasses import dataclass
 from rdap_coop.core.errors import InvalidQuery, LookupFailed
 from rdap_coop.core.names import (
     ACE_PREFIX,
-    ASCII_WHITESPACE,
     COOP_TLD,
     LABEL_SEPARATORS,
-    MAX_INPUT_CHARS,
     MAX_NAME_OCTETS,
     DomainName,
     parse_domain_name,
     parse_host_name,
+    strip_query,
 )
 
 WILDCARD = "*"
@@ -181,7 +180,7 @@ def parse_text_pattern(raw: str, *, max_chars: int = DEFAULT_MAX_TEXT_CHARS) -> 
     ``MIN_PREFIX_CHARS``, or one ending in a combining mark (RFC 9082 §4.1).
     """
     error = "invalid search pattern"
-    text = _strip(raw, error)
+    text = strip_query(raw, error)
     if len(text) > max_chars:
         raise InvalidQuery(error)
     if any(unicodedata.category(char) in _REFUSED_TEXT_CATEGORIES for char in text):
@@ -196,7 +195,7 @@ def parse_text_pattern(raw: str, *, max_chars: int = DEFAULT_MAX_TEXT_CHARS) -> 
 
 
 def _parse_name_pattern(raw: str, rules: _NameRules) -> NamePattern:
-    text = _strip(raw, rules.error).translate(LABEL_SEPARATORS)
+    text = strip_query(raw, rules.error).translate(LABEL_SEPARATORS)
     if len(text.removesuffix(".")) > MAX_NAME_PATTERN_CHARS:
         raise InvalidQuery(rules.error)
     if WILDCARD not in text:
@@ -257,16 +256,6 @@ def _check_prefix_end(prefix: str) -> None:
     # the '*' stands for, so under NFC the stored names need not start with the prefix.
     if unicodedata.category(prefix[-1]).startswith("M"):
         raise PatternUnsupported(_COMBINING_BEFORE_WILDCARD)
-
-
-def _strip(raw: str, error: str) -> str:
-    """Bound the input before any per-character work, then drop surrounding whitespace."""
-    if len(raw) > MAX_INPUT_CHARS:
-        raise InvalidQuery(error)
-    text = raw.strip(ASCII_WHITESPACE)
-    if not text:
-        raise InvalidQuery(error)
-    return text
 
 
 def _fold_text(text: str) -> str:
