@@ -4,8 +4,8 @@ A search term is either exact (no ``*``) or a prefix: ``*`` as the last characte
 the first label, optionally followed by whole labels (``exa*.coop``). Anything else
 that RFC 9082 §4.1 allows but we do not serve -- a leading or inner ``*``, a ``*``
 in a later label, several ``*`` -- is refused with 422 (RFC 9082 §4.1, RFC 7480 §5.4),
-as are prefixes so short that the search would be a scan of the registry (fewer than
-``MIN_PREFIX_CHARS`` characters, including the bare ``*``). Text that cannot be part
+as is an empty prefix (the bare ``*``: a scan of the whole registry). One character is
+enough: keyset paging bounds every page, however many names match. Text that cannot be part
 of any name at all is a 400, like a malformed lookup.
 
 Name canonicalisation is not repeated here: exact patterns go straight through
@@ -55,7 +55,7 @@ from rdap_coop.core.names import (
 WILDCARD = "*"
 # A shorter prefix would return a large share of the registry: that is a scan, which
 # the checklist (§14 point 5) says to refuse rather than to serve.
-MIN_PREFIX_CHARS = 2
+MIN_PREFIX_CHARS = 1
 # Names are at most 253 characters without the root dot (RFC 1035 §2.3.4).
 MAX_NAME_PATTERN_CHARS = MAX_NAME_OCTETS
 DEFAULT_MAX_TEXT_CHARS = 100

@@ -81,17 +81,30 @@ def _name_match(column: str) -> str:
     )
 
 
+def _host_name_match(column: str) -> str:
+    """As ``_name_match``, plus the suffix matched on the reversed name.
+
+    Host patterns are selective by their suffix (``ns*.example.coop``: most hosts
+    start with "ns"), so the reversed-name index finds the zone first.
+    """
+    return (
+        f"{_name_match(column)} AND reverse({column}) COLLATE \"C\" LIKE "
+        f"reverse(split_part($1, '%', 2)) || '%'"
+    )
+
+
 _SEARCHES: Final = {
     SearchKind.DOMAINS_BY_NAME: _Search(
         "domain d", _name_match("d.ldh_name"), 'd.ldh_name COLLATE "C"',
         DOMAIN_DOCUMENT, _DOMAIN_SORTS, "d.roid"),
     SearchKind.DOMAINS_BY_UNICODE_NAME: _Search(
-        "domain d", _name_match("d.unicode_name"), 'd.ldh_name COLLATE "C"',
+        # Ordered by the U-label the search is on, so pages come in index order.
+        "domain d", _name_match("d.unicode_name"), 'd.unicode_name COLLATE "C"',
         DOMAIN_DOCUMENT, _DOMAIN_SORTS, "d.roid"),
     SearchKind.DOMAINS_BY_NS_NAME: _Search(
         "domain d",
         "d.roid IN (SELECT dh.domain_roid FROM domain_host dh JOIN host h"
-        f" ON h.roid = dh.host_roid WHERE {_name_match('h.ldh_name')})",
+        f" ON h.roid = dh.host_roid WHERE {_host_name_match('h.ldh_name')})",
         'd.ldh_name COLLATE "C"', DOMAIN_DOCUMENT, _DOMAIN_SORTS, "d.roid"),
     SearchKind.DOMAINS_BY_NS_IP: _Search(
         "domain d",
@@ -99,7 +112,7 @@ _SEARCHES: Final = {
         " ON a.host_roid = dh.host_roid WHERE a.address = $1::inet)",
         'd.ldh_name COLLATE "C"', DOMAIN_DOCUMENT, _DOMAIN_SORTS, "d.roid"),
     SearchKind.NAMESERVERS_BY_NAME: _Search(
-        "host h", _name_match("h.ldh_name"), 'h.ldh_name COLLATE "C"',
+        "host h", _host_name_match("h.ldh_name"), 'h.ldh_name COLLATE "C"',
         HOST_DOCUMENT, _NAME_ONLY, "h.roid"),
     SearchKind.NAMESERVERS_BY_IP: _Search(
         "host h",

@@ -101,8 +101,6 @@ UNSUPPORTED_DOMAIN_PATTERNS = [
     "exa*.co*",
     "exa.co*",
     "exa.*",
-    "e*",  # shorter than MIN_PREFIX_CHARS: a scan
-    "協*",
     "xn--*",
     "XN--*",
     "xn--cooprative-e7a*.coop",
@@ -218,7 +216,7 @@ def test_parse_host_pattern_accepts(query: str, expected: NamePattern) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["ns1.exa*.coop", "ns*", "*.example.coop", "n*.example.coop", "ns**.example.coop",
+    ["ns1.exa*.coop", "ns*", "*.example.coop", "ns**.example.coop",
      "*ns.example.coop", "ns*.*.coop", "xn--*.example.coop"],
 )
 def test_parse_host_pattern_refuses_with_422(query: str) -> None:
@@ -265,7 +263,7 @@ def test_parse_text_pattern_accepts(query: str, expected: TextPattern) -> None:
     assert parse_text_pattern(query) == expected
 
 
-@pytest.mark.parametrize("query", ["*", "E*", "E *", "*xa", "e*a", "exa**", "ab\u0300*"])
+@pytest.mark.parametrize("query", ["*", " *", "*xa", "e*a", "exa**", "ab\u0300*"])
 def test_parse_text_pattern_refuses_with_422(query: str) -> None:
     with pytest.raises(PatternUnsupported):
         parse_text_pattern(query)

@@ -109,6 +109,7 @@ CREATE TABLE host (
 );
 CREATE INDEX host_registrar_idx ON host (registrar_id);
 CREATE INDEX host_ldh_name_c_idx ON host (ldh_name COLLATE "C");
+CREATE INDEX host_ldh_name_reversed_idx ON host (reverse(ldh_name) COLLATE "C");
 
 CREATE TABLE host_address (
     host_roid        text NOT NULL REFERENCES host (roid) ON DELETE CASCADE,
