@@ -20,8 +20,10 @@ from rdap_coop.app_keys import (
     CLIENT_KEY,
     IDENTITY,
     METRICS,
+    PAGE_ROUTE,
     RATE_LIMITER,
     SETTINGS,
+    STATIC_ROUTE,
 )
 from rdap_coop.core.access import PUBLIC_IDENTITY, Identity
 from rdap_coop.core.clients import IPAddress
@@ -89,8 +91,13 @@ def identity_of(request: web.Request) -> Identity:
     return identity
 
 
+UNCHARGED_ROUTES = frozenset({PAGE_ROUTE, STATIC_ROUTE})
+
+
 async def charge(request: web.Request, identity: Identity) -> Decision | None:
-    """Charge this request to its client; None when its address is exempt."""
+    """Charge this request to its client; None when exempt (address or page asset)."""
+    if request.match_info.route.name in UNCHARGED_ROUTES:
+        return None
     address = request_address(request)
     if identity.client_id is not None:
         key = authenticated_client_key(identity.client_id)

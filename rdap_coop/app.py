@@ -13,16 +13,18 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from rdap_coop import handlers, search_handlers
+from rdap_coop import handlers, page, search_handlers
 from rdap_coop.app_keys import (
     ACCESS,
     CONCURRENCY_CAP,
     CURSOR_CODEC,
     METRICS,
+    PAGE_ROUTE,
     PERSONAL_DATA_QUOTA,
     RATE_LIMITER,
     REGISTRY,
     SETTINGS,
+    STATIC_ROUTE,
 )
 from rdap_coop.core.access import AccessControl
 from rdap_coop.core.concurrency import ConcurrencyCap
@@ -37,6 +39,8 @@ from rdap_coop.middleware import rdap_edge
 class ServerOptions(TypedDict):
     max_line_size: int
     max_field_size: int
+
+
 
 
 def server_options(settings: Settings) -> ServerOptions:
@@ -84,4 +88,7 @@ def create_app(
     ]
     for path, handler in routes:
         app.router.add_get(base + path, handler)
+    # The public lookup page; free of rate-limit charges (it only calls the API).
+    app.router.add_get(base + "/", page.lookup_page, name=PAGE_ROUTE)
+    app.router.add_get(base + "/static/{name}", page.static_asset, name=STATIC_ROUTE)
     return app

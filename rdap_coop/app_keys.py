@@ -26,3 +26,6 @@ IDENTITY = web.RequestKey("identity", Identity)
 CLIENT_ADDRESS = web.RequestKey("client_address", str)
 ANSWERED = web.RequestKey("answered", Answered)
 CURSOR_CODEC = web.AppKey("cursor_codec", CursorCodec)
+# Route names of the lookup page and its assets: served without a rate-limit charge.
+PAGE_ROUTE = "lookup-page"
+STATIC_ROUTE = "lookup-page-static"
