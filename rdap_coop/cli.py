@@ -114,7 +114,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _audit_verify(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.command == "demo":
-        asyncio.run(run_demo(args))
+        asyncio.run(run_demo(args, os.environ))
     elif args.command == "serve":
         asyncio.run(serve_until_stopped(Settings.from_env(os.environ)))
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,7 +74,9 @@ async def create_database(admin_dsn: str, name: str) -> None:
         await connection.close()
 
 
-async def run_demo(args: argparse.Namespace) -> None:
+async def run_demo(args: argparse.Namespace, environment: Mapping[str, str]) -> None:
+    """``environment``'s RDAP_COOP_* settings apply too (limits, cache, ...), except
+    the database, ports, base URL, clients and audit log, which the demo sets."""
     with embedded_postgres() as server, tempfile.TemporaryDirectory() as scratch:
         await create_database(server.dsn(), DEMO_DATABASE)
         report = await load_sample_registry(
@@ -86,7 +89,8 @@ async def run_demo(args: argparse.Namespace) -> None:
         audit_log = args.audit_log or Path(scratch) / "audit.jsonl"
         access_lines.append(f"Audit log of disclosures: {audit_log}")
         base_url = f"http://127.0.0.1:{args.rdap_port}/"
-        env = {
+        env = {key: value for key, value in environment.items() if key.startswith("RDAP_COOP_")}
+        env |= {
             "RDAP_COOP_DATABASE_DSN": server.dsn(DEMO_DATABASE, user=READER_ROLE),
             "RDAP_COOP_RDAP_PORT": str(args.rdap_port),
             "RDAP_COOP_RDAP_BASE_URL": base_url,

@@ -11,6 +11,7 @@ fixed text, and tracebacks go only to the log, tagged with a request id.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -139,7 +140,8 @@ async def _answer(
             response = await handler(request)
             if not identity.is_public:
                 await _account_for(request, identity, response)
-            return response
+                return response
+            return _public_caching(request, response)
     except LookupFailed as error:
         _count_failure(request, error)
         return _failure_response(error)
@@ -166,6 +168,31 @@ def _count_failure(request: web.Request, error: LookupFailed) -> None:
         metrics.count_disclosure(
             "rdap", identity.viewer.tier.value, identity.purpose or "", "refused"
         )
+
+
+PUBLIC_MAX_AGE_SECONDS = 60
+
+
+def _public_caching(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """Public 200 answers may be cached briefly and revalidated (RFC 9110 §8.8.3, §13.1.2).
+
+    Authenticated answers never get here: they are private, no-store.
+    """
+    if response.status != 200 or not isinstance(response, web.Response):
+        return response
+    body = response.body
+    if not isinstance(body, bytes):
+        return response
+    etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE_SECONDS}"
+    wanted = request.headers.get("If-None-Match", "")
+    if etag in (tag.strip() for tag in wanted.split(",")) or wanted.strip() == "*":
+        not_modified = web.Response(status=304, headers={
+            "ETag": etag, "Cache-Control": response.headers["Cache-Control"]})
+        not_modified.content_type = response.content_type
+        return not_modified
+    return response
 
 
 async def _account_for(

@@ -41,6 +41,9 @@ class DatabaseSettings:
     command_timeout_seconds: float = 5.0
     statement_timeout_ms: int = 3000
     application_name: str = "rdap-coop"
+    # The in-process cache of fetched objects (core/cache.py); 0 disables it.
+    cache_ttl_seconds: float = 30.0
+    cache_max_entries: int = 10_000
 
     def __repr__(self) -> str:
         return (
@@ -151,6 +154,8 @@ class Settings:
             acquire_timeout_seconds=reader.number("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 2.0),
             command_timeout_seconds=reader.number("DATABASE_COMMAND_TIMEOUT_SECONDS", 5.0),
             statement_timeout_ms=reader.integer("DATABASE_STATEMENT_TIMEOUT_MS", 3000, minimum=1),
+            cache_ttl_seconds=reader.seconds_or_zero("CACHE_TTL_SECONDS", 30.0),
+            cache_max_entries=reader.integer("CACHE_MAX_ENTRIES", 10_000, minimum=1),
         )
         rdap = RdapSettings(
             host=reader.text("RDAP_HOST", "127.0.0.1"),
@@ -300,6 +305,18 @@ class _EnvReader:
             raise ConfigError(f"{PREFIX}{name} must be a number of seconds") from None
         if not value > 0:
             raise ConfigError(f"{PREFIX}{name} must be positive")
+        return value
+
+    def seconds_or_zero(self, name: str, default: float) -> float:
+        raw = self.env.get(PREFIX + name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{PREFIX}{name} must be a number of seconds") from None
+        if not 0 <= value <= 3600:
+            raise ConfigError(f"{PREFIX}{name} must be between 0 and 3600")
         return value
 
     def base_url(self, name: str, default: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from rdap_coop.core.cache import LookupCache
 from rdap_coop.core.db import Connection, Pool
 from rdap_coop.core.errors import BackendUnavailable
 from rdap_coop.core.models import (
@@ -201,11 +202,30 @@ _BACKEND_ERRORS: tuple[type[BaseException], ...] = (
 class Registry:
     """The lookups both front ends share, over one pool of read-only connections."""
 
-    def __init__(self, pool: Pool, *, acquire_timeout_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        *,
+        acquire_timeout_seconds: float = 2.0,
+        cache: LookupCache[object] | None = None,
+    ) -> None:
         self._pool = pool
         self._acquire_timeout_seconds = acquire_timeout_seconds
+        # Plain data only, before any policy (see core/cache.py); absent: no caching.
+        self._cache: LookupCache[object] = (
+            cache if cache is not None else LookupCache(ttl_seconds=0)
+        )
 
     async def fetch_domain(self, name: DomainName) -> Lookup[Domain] | DomainAbsence:
+        key = ("domain", name.ldh_name)
+        cached = self._cache.get(key)
+        if isinstance(cached, Lookup | DomainAbsence):
+            return cached
+        result = await self._fetch_domain(name)
+        self._cache.put(key, result)
+        return result
+
+    async def _fetch_domain(self, name: DomainName) -> Lookup[Domain] | DomainAbsence:
         row = await self.fetch_row(FETCH_DOMAIN, name.ldh_name)
         freshness: datetime = row["freshness"]
         if row["domain"] is not None:

@@ -13,6 +13,7 @@ import signal
 from dataclasses import dataclass
 
 from rdap_coop.core.access import AccessControl, build_access_control
+from rdap_coop.core.cache import LookupCache
 from rdap_coop.core.config import Settings
 from rdap_coop.core.db import Pool, close_pool, open_pool
 from rdap_coop.core.metrics import Metrics, MetricsServer, serve_metrics
@@ -40,7 +41,15 @@ class Runtime:
 
 async def open_runtime(settings: Settings) -> Runtime:
     pool = await open_pool(settings.database)
-    registry = Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
+    cache: LookupCache[object] = LookupCache(
+        ttl_seconds=settings.database.cache_ttl_seconds,
+        max_entries=settings.database.cache_max_entries,
+    )
+    registry = Registry(
+        pool,
+        acquire_timeout_seconds=settings.database.acquire_timeout_seconds,
+        cache=cache,
+    )
     # One limiter for both front ends: a client's RDAP and WHOIS queries share a budget.
     limits = build_rate_limiter(settings.rate_limit)
     access = build_access_control(settings.access)

@@ -1,0 +1,90 @@
+"""Caching: fetched objects briefly in process, public answers revalidated by ETag."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from rdap_coop.app import create_app
+from rdap_coop.core.access import build_access_control
+from rdap_coop.core.cache import LookupCache
+from rdap_coop.core.config import AccessSettings, Settings
+from rdap_coop.core.db import close_pool, open_pool
+from rdap_coop.core.names import parse_domain_name
+from rdap_coop.core.queries import Registry
+from rdap_coop.core.ratelimit_setup import LimiterHandle
+from tests.conftest import PROXY_HEADERS
+from tests.conftest import RdapClient as Client
+from tests.rdap.test_access import Accredited, accredit
+
+
+def test_entries_expire_and_the_oldest_go_first() -> None:
+    now = [0.0]
+    cache: LookupCache[str] = LookupCache(ttl_seconds=10, max_entries=2, clock=lambda: now[0])
+    cache.put("a", "A")
+    cache.put("b", "B")
+    assert cache.get("a") == "A"
+    cache.put("c", "C")  # evicts b, the least recently used
+    assert cache.get("b") is None and cache.get("c") == "C"
+    now[0] = 10.0
+    assert cache.get("a") is None and len(cache) == 1
+    disabled: LookupCache[str] = LookupCache(ttl_seconds=0)
+    disabled.put("a", "A")
+    assert disabled.get("a") is None
+
+
+@pytest.fixture
+async def cached_registry(settings: Settings) -> AsyncIterator[Registry]:
+    pool = await open_pool(settings.database)
+    try:
+        yield Registry(pool, cache=LookupCache(ttl_seconds=30))
+    finally:
+        await close_pool(pool)
+
+
+async def test_repeat_lookups_come_from_the_cache(cached_registry: Registry) -> None:
+    name = parse_domain_name("example.coop")
+    first = await cached_registry.fetch_domain(name)
+    second = await cached_registry.fetch_domain(name)
+    assert second is first
+
+
+async def test_the_cache_never_carries_one_viewers_disclosure_to_another(
+    settings: Settings, cached_registry: Registry, limiter: LimiterHandle, tmp_path: Path
+) -> None:
+    accredited: Accredited = accredit(tmp_path)
+    access = build_access_control(AccessSettings(accredited.clients_file, accredited.audit_log))
+    client: Client = TestClient(
+        TestServer(create_app(settings, cached_registry, limiter, None, access)))
+    await client.start_server()
+    try:
+        udrp = {**PROXY_HEADERS, "Authorization": f"Bearer {accredited.tokens['udrp']}"}
+        full = await client.get("/domain/disputed.coop", headers=udrp)
+        assert "Alex Morgan" in (await full.text())
+        public = await client.get("/domain/disputed.coop", headers=PROXY_HEADERS)
+        assert "Alex Morgan" not in (await public.text())
+        assert "ETag" not in full.headers  # private answers are never revalidated
+    finally:
+        await client.close()
+
+
+async def test_public_answers_carry_an_etag_and_revalidate(rdap: Client) -> None:
+    first = await rdap.get("/domain/example.coop", headers=PROXY_HEADERS)
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"].startswith("public")
+    again = await rdap.get("/domain/example.coop",
+                           headers={**PROXY_HEADERS, "If-None-Match": etag})
+    assert again.status == 304
+    assert await again.read() == b""
+    assert again.headers["ETag"] == etag
+    assert again.headers["Access-Control-Allow-Origin"] == "*"
+    changed = await rdap.get("/domain/example.coop",
+                             headers={**PROXY_HEADERS, "If-None-Match": '"other"'})
+    assert changed.status == 200
+    assert orjson.loads(await changed.read())["ldhName"] == "example.coop"
+    missing = await rdap.get("/domain/nothing-4711.coop", headers=PROXY_HEADERS)
+    assert "ETag" not in missing.headers
