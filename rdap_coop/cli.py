@@ -8,7 +8,6 @@ the process environment.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import ipaddress
 import logging
@@ -22,6 +21,7 @@ from rdap_coop.core.audit import verify_audit_log
 from rdap_coop.core.clients import ClientsFileError
 from rdap_coop.core.clients_file import add_client
 from rdap_coop.core.config import ConfigError, Settings
+from rdap_coop.core.lifecycle import run
 from rdap_coop.core.redaction import AccessTier
 from rdap_coop.demo import run_demo
 from rdap_coop.sample import load_sample_registry
@@ -114,11 +114,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _audit_verify(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if args.command == "demo":
-        asyncio.run(run_demo(args, os.environ))
+        run(run_demo(args, os.environ))
     elif args.command == "serve":
-        asyncio.run(serve_until_stopped(Settings.from_env(os.environ)))
+        run(serve_until_stopped(Settings.from_env(os.environ)))
     else:
-        asyncio.run(_run_sample_load(args))
+        run(_run_sample_load(args))
     return 0
 
 

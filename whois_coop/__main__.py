@@ -8,14 +8,13 @@ replies finish within the grace period and closes the pool.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from rdap_coop.core.config import ConfigError, Settings
-from rdap_coop.core.lifecycle import wait_for_stop_signal
+from rdap_coop.core.lifecycle import run, wait_for_stop_signal
 from rdap_coop.core.runtime import open_runtime
 from whois_coop.server import WhoisServer
 
@@ -48,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        asyncio.run(serve(Settings.from_env(os.environ)))
+        run(serve(Settings.from_env(os.environ)))
     except ConfigError as error:
         print(f"whois-coop: configuration error: {error}", file=sys.stderr)
         return 2

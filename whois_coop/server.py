@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from typing import cast
 
 from rdap_coop.core.access import AccessControl, Identity
 from rdap_coop.core.clients import IPAddress
@@ -183,15 +184,17 @@ class WhoisProtocol(asyncio.Protocol):
         self._timers: list[asyncio.TimerHandle] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        peer = transport.get_extra_info("peername")
+        # A stream transport, but not always an asyncio.Transport subclass: uvloop's
+        # UVTransport only implements the interface.
+        stream = cast(asyncio.Transport, transport)
+        self._transport = stream
+        peer = stream.get_extra_info("peername")
         self._address = str(peer[0]) if peer else ""
         self._server.protocols.add(self)
         if not self._server.admits(self._address):
             self._server.metrics.count_shed("whois", "connections")
-            transport.write(render.render_failure_line(render.Failure.TOO_MANY).encode())
-            transport.close()
+            stream.write(render.render_failure_line(render.Failure.TOO_MANY).encode())
+            stream.close()
             return
         self._admitted = True
         self._server.connection_count += 1

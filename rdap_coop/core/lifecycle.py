@@ -1,9 +1,22 @@
-"""Process lifetime shared by both entry points: wait for SIGINT or SIGTERM."""
+"""Process lifetime shared by both entry points: the event loop, and waiting for SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on uvloop when it is installed (faster I/O), else on asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 async def wait_for_stop_signal() -> None:

@@ -13,8 +13,9 @@ import asyncpg
 import pytest
 
 from rdap_coop.core.config import Settings, WhoisSettings
+from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.queries import Registry
-from rdap_coop.core.ratelimit_setup import LimiterHandle
+from rdap_coop.core.ratelimit_setup import LimiterHandle, build_rate_limiter
 from tests.conftest import SampleDatabase
 from whois_coop import render
 from whois_coop.server import WhoisServer
@@ -207,3 +208,25 @@ async def test_stop_lets_an_in_flight_reply_finish(
     assert b"Domain Name: EXAMPLE.COOP" in reply
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", port)
+
+
+def test_serves_under_uvloop(settings: Settings) -> None:
+    """Production runs on uvloop, whose transports differ from asyncio's."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def scenario() -> bytes:
+        pool = await open_pool(settings.database)
+        server = WhoisServer(Registry(pool), settings.whois, build_rate_limiter(
+            dataclasses.replace(settings.rate_limit, redis_url=None)))
+        await server.start(hosts=["127.0.0.1"], port=0)
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.ports[0])
+            writer.write(b"example.coop\r\n")
+            reply = await asyncio.wait_for(reader.read(), 5)
+            writer.close()
+            return reply
+        finally:
+            await server.stop()
+            await close_pool(pool)
+
+    assert b"Domain Name: EXAMPLE.COOP" in uvloop.run(scenario())
