@@ -295,26 +295,27 @@ class _EnvReader:
             raise ConfigError(f"{PREFIX}{name} must be at least {minimum}")
         return value
 
-    def number(self, name: str, default: float) -> float:
+    def _float(self, name: str) -> float | None:
         raw = self.env.get(PREFIX + name)
         if raw is None or raw == "":
-            return default
+            return None
         try:
-            value = float(raw)
+            return float(raw)
         except ValueError:
-            raise ConfigError(f"{PREFIX}{name} must be a number of seconds") from None
+            raise ConfigError(f"{PREFIX}{name} must be a number") from None
+
+    def number(self, name: str, default: float) -> float:
+        value = self._float(name)
+        if value is None:
+            return default
         if not value > 0:
             raise ConfigError(f"{PREFIX}{name} must be positive")
         return value
 
     def seconds_or_zero(self, name: str, default: float) -> float:
-        raw = self.env.get(PREFIX + name)
-        if raw is None or raw == "":
+        value = self._float(name)
+        if value is None:
             return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError(f"{PREFIX}{name} must be a number of seconds") from None
         if not 0 <= value <= 3600:
             raise ConfigError(f"{PREFIX}{name} must be between 0 and 3600")
         return value
