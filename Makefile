@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
+
+# Not part of the tests: starts the service and its ceilings and drives them with wrk
+# (installed from Debian's packages when missing) and a small C port-43 load generator.
+bench: $(STAMP)
+	command -v wrk >/dev/null || apt-get install -y -q wrk
+	cc -O2 -pthread -o $(VENV)/whois_load bench/whois_load.c
+	$(BIN)/python bench/run.py --whois-load $(VENV)/whois_load $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check rdap_coop tests
