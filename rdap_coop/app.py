@@ -16,6 +16,7 @@ from aiohttp import web
 from rdap_coop import handlers, page, search_handlers
 from rdap_coop.app_keys import (
     ACCESS,
+    BODY_CACHE,
     CONCURRENCY_CAP,
     CURSOR_CODEC,
     METRICS,
@@ -27,6 +28,7 @@ from rdap_coop.app_keys import (
     STATIC_ROUTE,
 )
 from rdap_coop.core.access import AccessControl
+from rdap_coop.core.cache import LookupCache
 from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
 from rdap_coop.core.cursor import CursorCodec, new_secret
@@ -41,6 +43,9 @@ class ServerOptions(TypedDict):
     max_field_size: int
 
 
+
+
+BODY_CACHE_ENTRIES = 2000  # about 15 MB of 7-KB documents
 
 
 def server_options(settings: Settings) -> ServerOptions:
@@ -70,6 +75,9 @@ def create_app(
     # Without a clients file every Authorization header is refused (401).
     app[ACCESS] = access if access is not None else AccessControl(directory=None, audit=None)
     app[CURSOR_CODEC] = CursorCodec(settings.rdap.cursor_secret or new_secret())
+    app[BODY_CACHE] = LookupCache(
+        ttl_seconds=settings.database.cache_ttl_seconds, max_entries=BODY_CACHE_ENTRIES
+    )
     app[CONCURRENCY_CAP] = ConcurrencyCap(settings.rdap.max_concurrent_requests)
     base = urlsplit(settings.rdap.base_url).path.rstrip("/")
     routes = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from rdap_coop.core.access import AccessControl, Answered, Identity
+from rdap_coop.core.cache import LookupCache
 from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
 from rdap_coop.core.cursor import CursorCodec
@@ -29,3 +30,5 @@ CURSOR_CODEC = web.AppKey("cursor_codec", CursorCodec)
 # Route names of the lookup page and its assets: served without a rate-limit charge.
 PAGE_ROUTE = "lookup-page"
 STATIC_ROUTE = "lookup-page-static"
+# Serialised public domain answers that hold no personal data, keyed by request URL.
+BODY_CACHE = web.AppKey("body_cache", LookupCache[bytes])

@@ -12,7 +12,14 @@ from urllib.parse import unquote_to_bytes
 from aiohttp import web
 
 from rdap_coop.admission import client_key_of, identity_of
-from rdap_coop.app_keys import ANSWERED, METRICS, PERSONAL_DATA_QUOTA, REGISTRY, SETTINGS
+from rdap_coop.app_keys import (
+    ANSWERED,
+    BODY_CACHE,
+    METRICS,
+    PERSONAL_DATA_QUOTA,
+    REGISTRY,
+    SETTINGS,
+)
 from rdap_coop.core.access import Answered
 from rdap_coop.core.disclosure import disclose_domain, disclosed_fields
 from rdap_coop.core.errors import Forbidden, InvalidQuery, LookupFailed, NotFound
@@ -25,10 +32,10 @@ from rdap_coop.core.names import (
 )
 from rdap_coop.core.redaction import AccessTier, redact_domain
 from rdap_coop.core.wording import RESERVED_NAME_TEXT
-from rdap_coop.middleware import error_response, rdap_response
+from rdap_coop.middleware import error_response, rdap_body_response, rdap_response
 from rdap_coop.render import render_domain, render_help, render_nameserver, render_registrar
 from rdap_coop.render_search import render_domain_search
-from rdap_coop.request_context import render_context
+from rdap_coop.request_context import render_context, request_url
 
 
 def path_argument(request: web.Request) -> str:
@@ -48,12 +55,18 @@ async def domain_lookup(request: web.Request) -> web.Response:
     name = parse_domain_name(path_argument(request))
     if not name.is_registrable_coop:
         raise NotFound("This server holds only names registered directly under .coop.")
+    identity = identity_of(request)
+    body_key = request_url(request, request.app[SETTINGS].rdap)
+    if identity.is_public:
+        body = request.app[BODY_CACHE].get(body_key)
+        if body is not None:
+            return rdap_body_response(body)
     result = await request.app[REGISTRY].fetch_domain(name)
     if isinstance(result, DomainAbsence):
         raise _domain_absent(result)
     disclosure = await disclose_domain(
         result.value,
-        identity_of(request).viewer,
+        identity.viewer,
         client_key_of(request),
         request.app[PERSONAL_DATA_QUOTA],
         request.app[METRICS],
@@ -61,7 +74,13 @@ async def domain_lookup(request: web.Request) -> web.Response:
     )
     request[ANSWERED] = Answered((result.value.record.roid,), disclosure.disclosed_fields)
     ctx = render_context(request, result.database_updated_at, show_unicode=name.used_unicode)
-    return rdap_response(render_domain(disclosure.public, ctx))
+    response = rdap_response(render_domain(disclosure.public, ctx))
+    if disclosure.same_for_every_public_viewer:
+        # Nothing personal in it, so no quota applies and every public viewer gets
+        # these exact bytes; kept no longer than the object cache keeps the domain.
+        assert isinstance(response.body, bytes)
+        request.app[BODY_CACHE].put(body_key, response.body)
+    return response
 
 
 def _domain_absent(absence: DomainAbsence) -> LookupFailed:

@@ -54,6 +54,11 @@ def rdap_response(
     )
 
 
+def rdap_body_response(body: bytes, status: int = 200) -> web.Response:
+    """A response from an already serialised RDAP document (the public body cache)."""
+    return web.Response(body=body, status=status, content_type=RDAP_CONTENT_TYPE)
+
+
 def error_response(
     status: int, title: str, description: str, headers: dict[str, str] | None = None
 ) -> web.Response:

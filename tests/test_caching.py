@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from rdap_coop.app import create_app
+from rdap_coop.app_keys import BODY_CACHE
 from rdap_coop.core.access import build_access_control
 from rdap_coop.core.cache import LookupCache
 from rdap_coop.core.config import AccessSettings, Settings
@@ -63,6 +64,11 @@ async def test_the_cache_never_carries_one_viewers_disclosure_to_another(
     await client.start_server()
     try:
         udrp = {**PROXY_HEADERS, "Authorization": f"Bearer {accredited.tokens['udrp']}"}
+        # A public answer first, so the shared body cache holds this very URL...
+        first_public = await client.get("/domain/disputed.coop", headers=PROXY_HEADERS)
+        assert "Alex Morgan" not in (await first_public.text())
+        assert len(client.app[BODY_CACHE]) == 1
+        # ...and still the accredited viewer gets its own, fuller view.
         full = await client.get("/domain/disputed.coop", headers=udrp)
         assert "Alex Morgan" in (await full.text())
         public = await client.get("/domain/disputed.coop", headers=PROXY_HEADERS)
@@ -70,6 +76,16 @@ async def test_the_cache_never_carries_one_viewers_disclosure_to_another(
         assert "ETag" not in full.headers  # private answers are never revalidated
     finally:
         await client.close()
+
+
+async def test_only_answers_without_personal_data_are_shared(rdap: Client) -> None:
+    first = await rdap.get("/domain/example.coop", headers=PROXY_HEADERS)
+    second = await rdap.get("/domain/example.coop", headers=PROXY_HEADERS)
+    assert await first.read() == await second.read()
+    assert len(rdap.app[BODY_CACHE]) == 1
+    # open-books.coop shows consented personal data: counted by the quota, never shared.
+    await rdap.get("/domain/open-books.coop", headers=PROXY_HEADERS)
+    assert len(rdap.app[BODY_CACHE]) == 1
 
 
 async def test_public_answers_carry_an_etag_and_revalidate(rdap: Client) -> None:

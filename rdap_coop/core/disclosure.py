@@ -26,6 +26,9 @@ from rdap_coop.core.redaction import (
 class Disclosure:
     public: PublicDomain
     disclosed_fields: tuple[str, ...]
+    # True when every public viewer gets exactly this view: the public tier, and no
+    # personal data at all (so no quota can change it). Only such views may be shared.
+    same_for_every_public_viewer: bool = False
 
 
 def shows_personal_data(contact: PublicContact) -> bool:
@@ -62,7 +65,7 @@ async def disclose_domain(
         return Disclosure(view, disclosed_fields(domain, view))
     contacts = sum(shows_personal_data(contact) for contact in view.contacts)
     if not contacts:
-        return Disclosure(view, ())
+        return Disclosure(view, (), same_for_every_public_viewer=True)
     if not await quota.admit(client_key, contacts):
         metrics.count_quota(service, "exceeded")
         return Disclosure(redact_domain(domain, viewer, honour_consent=False), ())

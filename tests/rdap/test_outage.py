@@ -37,8 +37,11 @@ def own_postgres() -> Iterator[EmbeddedPostgres]:
 
 @pytest.fixture
 async def client(own_postgres: EmbeddedPostgres) -> AsyncIterator[Client]:
+    # Caching off: these tests are about the path that needs the database.
     settings = make_settings(
-        own_postgres.dsn(user=READER_ROLE), database_statement_timeout_ms="300"
+        own_postgres.dsn(user=READER_ROLE),
+        database_statement_timeout_ms="300",
+        cache_ttl_seconds="0",
     )
     pool = await open_pool(settings.database)
     limiter = build_rate_limiter(settings.rate_limit)
