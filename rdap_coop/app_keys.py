@@ -25,10 +25,12 @@ METRICS = web.AppKey("metrics", Metrics)
 ACCESS = web.AppKey("access", AccessControl)
 IDENTITY = web.RequestKey("identity", Identity)
 CLIENT_ADDRESS = web.RequestKey("client_address", str)
+REQUEST_URL = web.RequestKey("request_url", str)
 ANSWERED = web.RequestKey("answered", Answered)
 CURSOR_CODEC = web.AppKey("cursor_codec", CursorCodec)
 # Route names of the lookup page and its assets: served without a rate-limit charge.
 PAGE_ROUTE = "lookup-page"
 STATIC_ROUTE = "lookup-page-static"
 # Serialised public domain answers that hold no personal data, keyed by request URL.
-BODY_CACHE = web.AppKey("body_cache", LookupCache[bytes])
+# Each entry keeps its ETag, so a hit costs no hashing.
+BODY_CACHE = web.AppKey("body_cache", LookupCache[tuple[bytes, str]])

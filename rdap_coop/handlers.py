@@ -32,7 +32,7 @@ from rdap_coop.core.names import (
 )
 from rdap_coop.core.redaction import AccessTier, redact_domain
 from rdap_coop.core.wording import RESERVED_NAME_TEXT
-from rdap_coop.middleware import error_response, rdap_body_response, rdap_response
+from rdap_coop.middleware import error_response, etag_of, rdap_body_response, rdap_response
 from rdap_coop.render import render_domain, render_help, render_nameserver, render_registrar
 from rdap_coop.render_search import render_domain_search
 from rdap_coop.request_context import render_context, request_url
@@ -58,9 +58,9 @@ async def domain_lookup(request: web.Request) -> web.Response:
     identity = identity_of(request)
     body_key = request_url(request, request.app[SETTINGS].rdap)
     if identity.is_public:
-        body = request.app[BODY_CACHE].get(body_key)
-        if body is not None:
-            return rdap_body_response(body)
+        cached = request.app[BODY_CACHE].get(body_key)
+        if cached is not None:
+            return rdap_body_response(*cached)
     result = await request.app[REGISTRY].fetch_domain(name)
     if isinstance(result, DomainAbsence):
         raise _domain_absent(result)
@@ -79,7 +79,9 @@ async def domain_lookup(request: web.Request) -> web.Response:
         # Nothing personal in it, so no quota applies and every public viewer gets
         # these exact bytes; kept no longer than the object cache keeps the domain.
         assert isinstance(response.body, bytes)
-        request.app[BODY_CACHE].put(body_key, response.body)
+        etag = etag_of(response.body)
+        response.headers["ETag"] = etag
+        request.app[BODY_CACHE].put(body_key, (response.body, etag))
     return response
 
 

@@ -54,9 +54,9 @@ def rdap_response(
     )
 
 
-def rdap_body_response(body: bytes, status: int = 200) -> web.Response:
-    """A response from an already serialised RDAP document (the public body cache)."""
-    return web.Response(body=body, status=status, content_type=RDAP_CONTENT_TYPE)
+def rdap_body_response(body: bytes, etag: str) -> web.Response:
+    """A 200 from an already serialised public RDAP document and its ETag (body cache)."""
+    return web.Response(body=body, content_type=RDAP_CONTENT_TYPE, headers={"ETag": etag})
 
 
 def error_response(
@@ -178,6 +178,11 @@ def _count_failure(request: web.Request, error: LookupFailed) -> None:
 PUBLIC_MAX_AGE_SECONDS = 60
 
 
+def etag_of(body: bytes) -> str:
+    """A strong entity tag for a public body (RFC 9110 §8.8.3)."""
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
 def _public_caching(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
     """Public 200 answers may be cached briefly and revalidated (RFC 9110 §8.8.3, §13.1.2).
 
@@ -188,7 +193,7 @@ def _public_caching(request: web.Request, response: web.StreamResponse) -> web.S
     body = response.body
     if not isinstance(body, bytes):
         return response
-    etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    etag = response.headers.get("ETag") or etag_of(body)
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE_SECONDS}"
     wanted = request.headers.get("If-None-Match", "")

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from rdap_coop.app_keys import IDENTITY, SETTINGS
+from rdap_coop.app_keys import IDENTITY, REQUEST_URL, SETTINGS
 from rdap_coop.core.access import PUBLIC_IDENTITY, Identity
 from rdap_coop.core.config import RateLimitSettings, RdapSettings
 from rdap_coop.render import RenderContext
@@ -39,7 +39,13 @@ _URI_SAFE = "/?&=%:@!$'()*+,;-._~"
 
 
 def request_url(request: web.Request, settings: RdapSettings) -> str:
-    """The URL the client requested, made safe to echo inside JSON."""
+    """The URL the client requested, made safe to echo inside JSON; derived once."""
+    if REQUEST_URL not in request:
+        request[REQUEST_URL] = _derive_request_url(request, settings)
+    return request[REQUEST_URL]
+
+
+def _derive_request_url(request: web.Request, settings: RdapSettings) -> str:
     scheme, host = request.scheme, request.host
     if _is_trusted_proxy(request.remote, settings):
         scheme = request.headers.get("X-Forwarded-Proto", scheme).split(",")[0].strip()

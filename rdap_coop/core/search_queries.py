@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from rdap_coop.core.models import Domain, Lookup, Nameserver, Registrar
+from rdap_coop.core.models import Domain, Nameserver, Registrar
 from rdap_coop.core.queries import (
     DOMAIN_DOCUMENT,
     HOST_DOCUMENT,
@@ -247,4 +247,3 @@ _BUILDERS: Final = {
     SearchKind.REGISTRARS_BY_ID: _registrar,
 }
 
-__all__ = ["Lookup", "Page", "Position", "SearchKind", "Searcher", "SortKey", "sorts_for"]
