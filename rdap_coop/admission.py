@@ -17,10 +17,12 @@ from aiohttp import web
 from rdap_coop.app_keys import (
     ACCESS,
     CLIENT_ADDRESS,
+    CLIENT_IP,
     CLIENT_KEY,
     IDENTITY,
     METRICS,
     PAGE_ROUTE,
+    QUERY_KIND,
     RATE_LIMITER,
     SETTINGS,
     STATIC_ROUTE,
@@ -44,7 +46,13 @@ LOOKUP_KINDS = frozenset({"domain", "nameserver", "entity", "help", "ip", "autnu
 
 def query_kind(request: web.Request) -> str:
     """The RDAP query kind of a request, from a closed set (never the queried name)."""
-    segments = request.path.strip("/").split("/")
+    if QUERY_KIND not in request:
+        request[QUERY_KIND] = _kind_of_path(request.path)
+    return request[QUERY_KIND]
+
+
+def _kind_of_path(path: str) -> str:
+    segments = path.strip("/").split("/")
     if "reverse_search" in segments:
         return "reverse_search"
     for segment in segments:
@@ -63,20 +71,25 @@ def query_cost(request: web.Request) -> QueryCost:
 
 def request_address(request: web.Request) -> IPAddress | None:
     """The real client address (forwarded headers only from trusted proxies)."""
-    if CLIENT_ADDRESS not in request:
-        # Every X-Forwarded-For line, joined: the first alone may be one the client forged.
-        forwarded_for = ", ".join(request.headers.getall("X-Forwarded-For", []))
-        trusted = request.app[SETTINGS].rdap.trusted_proxies
-        address = client_address(request.remote, forwarded_for, trusted_proxies=trusted)
-        request[CLIENT_ADDRESS] = "" if address is None else str(address)
-    text = request[CLIENT_ADDRESS]
-    return client_address(text or None, None, trusted_proxies=())
+    if CLIENT_IP in request:
+        return request[CLIENT_IP]
+    # Every X-Forwarded-For line, joined: the first alone may be one the client forged.
+    forwarded_for = ", ".join(request.headers.getall("X-Forwarded-For", ()))
+    trusted = request.app[SETTINGS].rdap.trusted_proxies
+    address = client_address(request.remote, forwarded_for, trusted_proxies=trusted)
+    request[CLIENT_IP] = address
+    request[CLIENT_ADDRESS] = "" if address is None else str(address)
+    return address
 
 
 def identify(request: web.Request) -> Identity:
     """Who is asking; raises Unauthorized (401), Forbidden (403) or InvalidQuery (400)."""
+    authorization = request.headers.get("Authorization")
+    if authorization is None:
+        # Anonymous: nothing to look up (and no query string to parse) on the hot path.
+        return PUBLIC_IDENTITY
     identity = request.app[ACCESS].identify(
-        request.headers.get("Authorization"),
+        authorization,
         request_address(request),
         request.query.get("roidc1_qp"),
         request.query.get("caseReference"),

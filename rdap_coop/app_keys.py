@@ -6,6 +6,7 @@ from aiohttp import web
 
 from rdap_coop.core.access import AccessControl, Answered, Identity
 from rdap_coop.core.cache import LookupCache
+from rdap_coop.core.clients import IPAddress
 from rdap_coop.core.concurrency import ConcurrencyCap
 from rdap_coop.core.config import Settings
 from rdap_coop.core.cursor import CursorCodec
@@ -25,7 +26,10 @@ METRICS = web.AppKey("metrics", Metrics)
 ACCESS = web.AppKey("access", AccessControl)
 IDENTITY = web.RequestKey("identity", Identity)
 CLIENT_ADDRESS = web.RequestKey("client_address", str)
+# The same address parsed, kept so the edge parses it once per request.
+CLIENT_IP: web.RequestKey[IPAddress | None] = web.RequestKey("client_ip")
 REQUEST_URL = web.RequestKey("request_url", str)
+QUERY_KIND = web.RequestKey("query_kind", str)
 ANSWERED = web.RequestKey("answered", Answered)
 CURSOR_CODEC = web.AppKey("cursor_codec", CursorCodec)
 # Route names of the lookup page and its assets: served without a rate-limit charge.

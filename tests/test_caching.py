@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from rdap_coop.core.ratelimit_setup import LimiterHandle
 from tests.conftest import PROXY_HEADERS
 from tests.conftest import RdapClient as Client
 from tests.rdap.test_access import Accredited, accredit
+from whois_coop.server import WhoisServer
 
 
 def test_entries_expire_and_the_oldest_go_first() -> None:
@@ -104,3 +107,35 @@ async def test_public_answers_carry_an_etag_and_revalidate(rdap: Client) -> None
     assert orjson.loads(await changed.read())["ldhName"] == "example.coop"
     missing = await rdap.get("/domain/nothing-4711.coop", headers=PROXY_HEADERS)
     assert "ETag" not in missing.headers
+
+
+async def test_whois_shares_public_replies_but_never_with_an_allow_listed_range(
+    settings: Settings, cached_registry: Registry, limiter: LimiterHandle, tmp_path: Path
+) -> None:
+    accredited: Accredited = accredit(tmp_path)  # 127.0.0.2 is allow-listed for police
+    access = build_access_control(AccessSettings(accredited.clients_file, accredited.audit_log))
+    server = WhoisServer(cached_registry, settings.whois, limiter, access=access)
+    await server.start(hosts=["127.0.0.1"], port=0)
+
+    async def ask(query: bytes, source: str = "127.0.0.1") -> str:
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", server.ports[0], local_addr=(source, 0))
+        writer.write(query + b"\r\n")
+        reply = (await asyncio.wait_for(reader.read(), 5)).decode()
+        writer.close()
+        with contextlib.suppress(ConnectionError, OSError):
+            await writer.wait_closed()
+        return reply
+
+    try:
+        first = await ask(b"disputed.coop")
+        assert "Registrant Name: REDACTED FOR PRIVACY" in first
+        assert len(server.context.public_replies) == 1
+        assert await ask(b"DISPUTED.coop") == first  # the same name, any spelling
+        # The allow-listed range gets its own full view, never the shared public text...
+        assert "Registrant Name: Alex Morgan" in await ask(b"disputed.coop", "127.0.0.2")
+        # ...and a reply showing consented personal data is counted, never shared.
+        assert "priya.shah@open-books.test" in await ask(b"open-books.coop")
+        assert len(server.context.public_replies) == 1
+    finally:
+        await server.stop()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rdap_coop.core.access import Answered
+from rdap_coop.core.cache import LookupCache
 from rdap_coop.core.config import WhoisSettings
 from rdap_coop.core.disclosure import disclose_domain
 from rdap_coop.core.errors import BackendUnavailable
@@ -20,7 +21,7 @@ from rdap_coop.core.metrics import Metrics
 from rdap_coop.core.models import DomainAbsence
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.quota import PersonalDataQuota
-from rdap_coop.core.redaction import Viewer
+from rdap_coop.core.redaction import AccessTier, Viewer
 from whois_coop import render
 from whois_coop.protocol import QueryKind, WhoisQuery
 
@@ -33,6 +34,9 @@ class LookupContext:
     settings: WhoisSettings
     quota: PersonalDataQuota
     metrics: Metrics
+    # Public domain replies holding no personal data, by name: every anonymous asker
+    # gets the same text, so it is rendered once per cache lifetime, not per query.
+    public_replies: LookupCache[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,9 @@ async def _answer_domain(query: WhoisQuery, context: LookupContext, asker: Asker
     if not query.name.is_registrable_coop:
         freshness = await registry.fetch_freshness()
         return WhoisAnswer(render.render_not_found(query.name.ldh_name, freshness))
+    is_public = asker.viewer.tier is AccessTier.PUBLIC
+    if is_public and (cached := context.public_replies.get(query.name.ldh_name)) is not None:
+        return WhoisAnswer(cached)
     result = await registry.fetch_domain(query.name)
     if isinstance(result, DomainAbsence):
         updated = result.database_updated_at
@@ -91,6 +98,8 @@ async def _answer_domain(query: WhoisQuery, context: LookupContext, asker: Asker
         result.value, asker.viewer, asker.client_key, context.quota, context.metrics, "whois"
     )
     text = render.render_domain(disclosure.public, result.database_updated_at)
+    if is_public and disclosure.same_for_every_public_viewer:
+        context.public_replies.put(query.name.ldh_name, text)
     return WhoisAnswer(text, Answered((result.value.record.roid,), disclosure.disclosed_fields))
 
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import cast
 
 from rdap_coop.core.access import AccessControl, Identity
+from rdap_coop.core.cache import LookupCache
 from rdap_coop.core.clients import IPAddress
 from rdap_coop.core.config import WhoisSettings
 from rdap_coop.core.errors import BackendUnavailable, InvalidQuery, LookupFailed, RateLimited
@@ -35,6 +36,8 @@ from rdap_coop.core.ratelimit_setup import LimiterHandle
 from whois_coop import render
 from whois_coop.lookup import Asker, LookupContext, answer_query
 from whois_coop.protocol import parse_whois_query
+
+PUBLIC_REPLY_CACHE_ENTRIES = 2000  # about 3 MB of 1.5-KB replies
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +111,10 @@ class WhoisServer:
     ) -> None:
         self.metrics = metrics if metrics is not None else Metrics()
         self.access = access if access is not None else AccessControl(None, None)
-        self.context = LookupContext(registry, settings, limits.quota, self.metrics)
+        replies: LookupCache[str] = LookupCache(
+            ttl_seconds=registry.cache_ttl_seconds, max_entries=PUBLIC_REPLY_CACHE_ENTRIES
+        )
+        self.context = LookupContext(registry, settings, limits.quota, self.metrics, replies)
         self.registry = registry
         self.settings = settings
         self.limiter = limits.limiter

@@ -33,6 +33,10 @@ class LookupCache(Generic[V]):
         self.misses = 0
 
     @property
+    def ttl_seconds(self) -> float:
+        return self._ttl
+
+    @property
     def enabled(self) -> bool:
         return self._ttl > 0
 

@@ -216,6 +216,11 @@ class Registry:
             cache if cache is not None else LookupCache(ttl_seconds=0)
         )
 
+    @property
+    def cache_ttl_seconds(self) -> float:
+        """How long fetched objects are kept; whatever is derived from them keeps no longer."""
+        return self._cache.ttl_seconds
+
     async def fetch_domain(self, name: DomainName) -> Lookup[Domain] | DomainAbsence:
         key = ("domain", name.ldh_name)
         cached = self._cache.get(key)
