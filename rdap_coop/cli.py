@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -21,11 +20,11 @@ from rdap_coop.core.audit import verify_audit_log
 from rdap_coop.core.clients import ClientsFileError
 from rdap_coop.core.clients_file import add_client
 from rdap_coop.core.config import ConfigError, Settings
-from rdap_coop.core.lifecycle import run
+from rdap_coop.core.lifecycle import configure_logging, run
 from rdap_coop.core.redaction import AccessTier
 from rdap_coop.demo import run_demo
 from rdap_coop.sample import load_sample_registry
-from rdap_coop.service import serve_until_stopped
+from rdap_coop.service import serve
 
 ACCREDITED_TIERS = [tier.value for tier in AccessTier if tier is not AccessTier.PUBLIC]
 
@@ -44,7 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--clients", type=Path, help="clients file (default: one demo client a tier)")
     demo.add_argument("--audit-log", type=Path, help="audit log (default: a temporary file)")
 
-    commands.add_parser("serve", help="serve RDAP; settings from RDAP_COOP_* variables")
+    serve = commands.add_parser("serve", help="serve RDAP; settings from RDAP_COOP_* variables")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="processes sharing the port (default: RDAP_COOP_WORKERS or 1)")
 
     sample = commands.add_parser("sample", help="sample registry tools")
     sample_commands = sample.add_subparsers(dest="sample_command", required=True)
@@ -112,11 +113,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _clients_add(args)
     if args.command == "audit":
         return _audit_verify(args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     if args.command == "demo":
         run(run_demo(args, os.environ))
     elif args.command == "serve":
-        run(serve_until_stopped(Settings.from_env(os.environ)))
+        return serve(Settings.from_env(os.environ).with_workers(args.workers))
     else:
         run(_run_sample_load(args))
     return 0

@@ -6,6 +6,7 @@ quota, clients and audit log); see ``rdap_coop.core.runtime``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -13,8 +14,9 @@ from aiohttp import web
 
 from rdap_coop.app import create_app, server_options
 from rdap_coop.core.config import Settings
-from rdap_coop.core.lifecycle import wait_for_stop_signal
+from rdap_coop.core.lifecycle import configure_logging, run, wait_for_stop_signal
 from rdap_coop.core.runtime import open_runtime
+from rdap_coop.core.workers import supervise
 from whois_coop.server import WhoisServer
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,8 @@ async def serve_until_stopped(
     )
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.rdap.host, settings.rdap.port)
+        site = web.TCPSite(runner, settings.rdap.host, settings.rdap.port,
+                           reuse_port=settings.workers > 1)
         await site.start()
         if with_whois:
             await whois.start()
@@ -50,3 +53,18 @@ async def serve_until_stopped(
         await whois.stop()
         await runner.cleanup()
         await runtime.close()
+
+
+def serve_worker(settings: Settings) -> None:
+    """One RDAP worker process under ``rdap-coop serve --workers N`` (see core/workers.py)."""
+    configure_logging()
+    with contextlib.suppress(KeyboardInterrupt):
+        run(serve_until_stopped(settings))
+
+
+def serve(settings: Settings) -> int:
+    """``rdap-coop serve``: one process, or a supervisor of ``settings.workers``."""
+    if settings.workers > 1:
+        return supervise(settings, serve_worker)
+    run(serve_until_stopped(settings))
+    return 0

@@ -8,14 +8,16 @@ replies finish within the grace period and closes the pool.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from rdap_coop.core.config import ConfigError, Settings
-from rdap_coop.core.lifecycle import run, wait_for_stop_signal
+from rdap_coop.core.lifecycle import configure_logging, run, wait_for_stop_signal
 from rdap_coop.core.runtime import open_runtime
+from rdap_coop.core.workers import supervise
 from whois_coop.server import WhoisServer
 
 
@@ -30,7 +32,7 @@ async def serve(settings: Settings) -> None:
         access=runtime.access,
     )
     try:
-        await server.start()
+        await server.start(reuse_port=settings.workers > 1)
         logging.getLogger("whois_coop").info(
             "WHOIS listening on %s port %s", ",".join(settings.whois.hosts), server.ports
         )
@@ -40,14 +42,26 @@ async def serve(settings: Settings) -> None:
         await runtime.close()
 
 
+def serve_worker(settings: Settings) -> None:
+    """One WHOIS worker process under ``whois-coop serve --workers N``."""
+    configure_logging()
+    with contextlib.suppress(KeyboardInterrupt):
+        run(serve(settings))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="whois-coop", description="The .coop port-43 server.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="serve WHOIS; settings from RDAP_COOP_* variables")
-    parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    command = commands.add_parser("serve", help="serve WHOIS; settings from RDAP_COOP_* variables")
+    command.add_argument("--workers", type=int, default=None,
+                         help="processes sharing the port (default: RDAP_COOP_WORKERS or 1)")
+    args = parser.parse_args(argv)
+    configure_logging()
     try:
-        run(serve(Settings.from_env(os.environ)))
+        settings = Settings.from_env(os.environ).with_workers(args.workers)
+        if settings.workers > 1:
+            return supervise(settings, serve_worker)
+        run(serve(settings))
     except ConfigError as error:
         print(f"whois-coop: configuration error: {error}", file=sys.stderr)
         return 2

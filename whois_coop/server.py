@@ -147,7 +147,11 @@ class WhoisServer:
             and self.connections_by_address[address] < self.settings.max_connections_per_address
         )
 
-    async def start(self, hosts: Sequence[str] | None = None, port: int | None = None) -> None:
+    async def start(
+        self, hosts: Sequence[str] | None = None, port: int | None = None, *,
+        reuse_port: bool = False,
+    ) -> None:
+        """Listen; ``reuse_port`` lets several worker processes share the port."""
         loop = asyncio.get_running_loop()
         for host in hosts or self.settings.hosts:
             server = await loop.create_server(
@@ -155,6 +159,7 @@ class WhoisServer:
                 host,
                 self.settings.port if port is None else port,
                 reuse_address=True,
+                reuse_port=reuse_port or None,
             )
             self._servers.append(server)
 

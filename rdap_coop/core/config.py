@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -142,6 +142,14 @@ class Settings:
     rate_limit: RateLimitSettings = RateLimitSettings()
     metrics: MetricsSettings = MetricsSettings()
     access: AccessSettings = AccessSettings()
+    # Processes serving the same ports (SO_REUSEPORT); see rdap_coop.core.workers.
+    workers: int = 1
+
+    def with_workers(self, workers: int | None) -> Settings:
+        """These settings with ``--workers`` applied (None keeps the configured count)."""
+        if workers is None:
+            return self
+        return _checked_workers(replace(self, workers=workers), "--workers")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -175,7 +183,7 @@ class Settings:
             search_page_size=reader.integer("RDAP_SEARCH_PAGE_SIZE", 25, minimum=1),
             cursor_secret=reader.secret_hex("CURSOR_SECRET"),
         )
-        return cls(
+        settings = cls(
             database=database,
             rdap=rdap,
             whois=_whois_settings(reader),
@@ -186,6 +194,30 @@ class Settings:
             ),
             access=_access_settings(reader),
         )
+        workers = reader.integer("WORKERS", 1, minimum=1)
+        return _checked_workers(replace(settings, workers=workers), f"{PREFIX}WORKERS")
+
+
+MAX_WORKERS = 64
+
+
+def _checked_workers(settings: Settings, source: str) -> Settings:
+    """Workers share no memory: what must be one across them has to live outside."""
+    count = settings.workers
+    if not 1 <= count <= MAX_WORKERS:
+        raise ConfigError(f"{source} must be between 1 and {MAX_WORKERS}, not {count}")
+    if count == 1:
+        return settings
+    if settings.rate_limit.redis_url is None:
+        # Per-process budgets would multiply every client's rate limit and its
+        # personal-data quota by the number of workers.
+        raise ConfigError(
+            f"{source}={count} needs {PREFIX}REDIS_URL: rate limits and the personal-data "
+            "quota must be shared between worker processes"
+        )
+    if 0 in (settings.rdap.port, settings.whois.port):
+        raise ConfigError(f"{source}={count} needs fixed ports; port 0 picks one per process")
+    return settings
 
 
 def _access_settings(reader: _EnvReader) -> AccessSettings:

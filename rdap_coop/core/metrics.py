@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, multiprocess, start_http_server
 from prometheus_client.exposition import generate_latest
 
 Service = Literal["rdap", "whois"]
@@ -87,10 +87,24 @@ class Metrics:
             "rdap_coop_rate_limit_store_degraded",
             "1 while the shared (Redis) store is unreachable and limits are per process.",
             registry=self.registry,
+            multiprocess_mode="livemax",
         )
+        self._samplers: list[Callable[[], None]] = []
 
     def watch_store(self, is_degraded: Callable[[], bool]) -> None:
-        self.rate_limit_store_degraded.set_function(lambda: float(is_degraded()))
+        self._samplers.append(
+            lambda: self.rate_limit_store_degraded.set(float(is_degraded()))
+        )
+
+    def refresh(self) -> None:
+        """Sample the gauges that mirror state held elsewhere.
+
+        Set explicitly rather than with ``set_function`` because under several workers
+        only written values reach prometheus-client's multiprocess files; the runtime
+        calls this every second, and the exposition once more before rendering.
+        """
+        for sample in self._samplers:
+            sample()
 
     def count_request(self, service: Service, kind: str, outcome: Outcome) -> None:
         self._child(self.requests, service, kind, outcome).inc()
@@ -121,6 +135,7 @@ class Metrics:
         return child
 
     def exposition(self) -> bytes:
+        self.refresh()
         return generate_latest(self.registry)
 
 
@@ -133,7 +148,18 @@ class MetricsServer:
 
 
 def serve_metrics(metrics: Metrics, host: str, port: int) -> MetricsServer:
-    server, thread = start_http_server(port, addr=host, registry=metrics.registry)
+    return serve_registry(metrics.registry, host, port)
+
+
+def serve_worker_metrics(directory: str, host: str, port: int) -> MetricsServer:
+    """The supervisor's listener: every worker's values, merged from ``directory``."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    return serve_registry(registry, host, port)
+
+
+def serve_registry(registry: CollectorRegistry, host: str, port: int) -> MetricsServer:
+    server, thread = start_http_server(port, addr=host, registry=registry)
 
     def stop() -> None:
         server.shutdown()

@@ -29,9 +29,13 @@ class Runtime:
     access: AccessControl
     metrics: Metrics
     exposition: MetricsServer | None
+    sampler: asyncio.Task[None]
 
     async def close(self) -> None:
         asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        self.sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.sampler
         await self.limits.close()
         await close_pool(self.pool)
         if self.exposition is not None:
@@ -56,7 +60,15 @@ async def open_runtime(settings: Settings) -> Runtime:
     metrics = Metrics()
     metrics.watch_store(lambda: limits.degraded)
     exposition = None
-    if settings.metrics.port:
+    # Under several workers the supervisor exposes every worker's metrics instead.
+    if settings.metrics.port and settings.workers == 1:
         exposition = serve_metrics(metrics, settings.metrics.host, settings.metrics.port)
     asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, access.reload)
-    return Runtime(pool, registry, limits, access, metrics, exposition)
+    sampler = asyncio.create_task(_sample_gauges(metrics), name="metrics-sampler")
+    return Runtime(pool, registry, limits, access, metrics, exposition, sampler)
+
+
+async def _sample_gauges(metrics: Metrics, period_seconds: float = 1.0) -> None:
+    while True:
+        metrics.refresh()
+        await asyncio.sleep(period_seconds)
