@@ -23,8 +23,11 @@ test: $(STAMP)
 
 # Not part of the tests: starts the service and its ceilings and drives them with wrk
 # (installed from Debian's packages when missing) and a small C port-43 load generator.
+# ARGS="--workers 2" runs two processes per service (sharing limits through a
+# throwaway redis-server); ARGS="--domains 10000,1000000" adds the scale cells.
 bench: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y -q wrk
+	command -v redis-server >/dev/null || apt-get install -y -q redis-server
 	cc -O2 -pthread -o $(VENV)/whois_load bench/whois_load.c
 	$(BIN)/python bench/run.py --whois-load $(VENV)/whois_load $(ARGS)
 

@@ -3,16 +3,22 @@
 ``http SIZE PORT``: a bare aiohttp + orjson handler returning a JSON body of SIZE bytes.
 ``whois SIZE PORT``: a bare asyncio Protocol port-43 responder writing SIZE bytes per
 query and closing (RFC 3912: one query per connection). Both run on uvloop when it is
-installed, as the service does.
+installed, as the service does, and bind with SO_REUSEPORT so that the benchmark can
+start as many of each as the service has workers.
+``asyncpg DSN NAMES CONCURRENCY SECONDS OUT``: the raw driver fetching the domain
+documents for the names in the file NAMES; writes the elapsed seconds and each
+fetch's latency (ms) to OUT.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import orjson
 from aiohttp import web
+from measure import asyncpg_fetches
 
 from rdap_coop.core.lifecycle import run, wait_for_stop_signal
 
@@ -32,7 +38,8 @@ async def serve_http(size: int, port: int) -> None:
     app.router.add_get("/{tail:.*}", handler)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    # reuse_port: the benchmark starts as many copies as the service has workers.
+    await web.TCPSite(runner, "127.0.0.1", port, reuse_port=True).start()
     await wait_for_stop_signal()
     await runner.cleanup()
 
@@ -54,11 +61,24 @@ class Responder(asyncio.Protocol):
 async def serve_whois(size: int, port: int) -> None:
     reply = (b"x" * (size - 2)) + b"\r\n"
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Responder(reply), "127.0.0.1", port)
+    server = await loop.create_server(lambda: Responder(reply), "127.0.0.1", port,
+                                      reuse_port=True)
     await wait_for_stop_signal()
     server.close()
 
 
+def fetch_documents(dsn: str, names_file: str, concurrency: int, seconds: float,
+                    out: str) -> None:
+    names = Path(names_file).read_text().split()
+    elapsed, latencies = run(asyncpg_fetches(dsn, names, concurrency, seconds))
+    Path(out).write_text(" ".join(f"{value:.4f}" for value in (elapsed, *latencies)))
+
+
 if __name__ == "__main__":
-    kind, size, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    run(serve_http(size, port) if kind == "http" else serve_whois(size, port))
+    kind = sys.argv[1]
+    if kind == "asyncpg":
+        dsn, names_file, concurrency, seconds, out = sys.argv[2:7]
+        fetch_documents(dsn, names_file, int(concurrency), float(seconds), out)
+    else:
+        size, port = int(sys.argv[2]), int(sys.argv[3])
+        run(serve_http(size, port) if kind == "http" else serve_whois(size, port))
