@@ -45,7 +45,7 @@ class ServerOptions(TypedDict):
 
 
 
-BODY_CACHE_ENTRIES = 2000  # about 15 MB of 7-KB documents
+BODY_CACHE_ENTRIES = 2000  # at most 30 MB: one or two 7-KB documents each
 
 
 def server_options(settings: Settings) -> ServerOptions:

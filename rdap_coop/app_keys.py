@@ -14,6 +14,7 @@ from rdap_coop.core.metrics import Metrics
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.quota import PersonalDataQuota
 from rdap_coop.core.ratelimit import RateLimiter
+from rdap_coop.public_bodies import PublicBodies
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
@@ -37,4 +38,4 @@ PAGE_ROUTE = "lookup-page"
 STATIC_ROUTE = "lookup-page-static"
 # Serialised public domain answers that hold no personal data, keyed by request URL.
 # Each entry keeps its ETag, so a hit costs no hashing.
-BODY_CACHE = web.AppKey("body_cache", LookupCache[tuple[bytes, str]])
+BODY_CACHE = web.AppKey("body_cache", LookupCache[PublicBodies])

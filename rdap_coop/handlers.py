@@ -21,10 +21,16 @@ from rdap_coop.app_keys import (
     SETTINGS,
 )
 from rdap_coop.core.access import Answered
-from rdap_coop.core.disclosure import disclose_domain, disclosed_fields
+from rdap_coop.core.disclosure import (
+    admits_personal_data,
+    disclose_domain,
+    disclosed_fields,
+    public_views,
+)
 from rdap_coop.core.errors import Forbidden, InvalidQuery, LookupFailed, NotFound
 from rdap_coop.core.models import ContactRole, DomainAbsence
 from rdap_coop.core.names import (
+    DomainName,
     RegistrarHandle,
     parse_domain_name,
     parse_entity_handle,
@@ -32,7 +38,8 @@ from rdap_coop.core.names import (
 )
 from rdap_coop.core.redaction import AccessTier, redact_domain
 from rdap_coop.core.wording import RESERVED_NAME_TEXT
-from rdap_coop.middleware import error_response, etag_of, rdap_body_response, rdap_response
+from rdap_coop.middleware import error_response, rdap_body_response, rdap_response
+from rdap_coop.public_bodies import PublicBodies
 from rdap_coop.render import render_domain, render_help, render_nameserver, render_registrar
 from rdap_coop.render_search import render_domain_search
 from rdap_coop.request_context import render_context, request_url
@@ -56,11 +63,8 @@ async def domain_lookup(request: web.Request) -> web.Response:
     if not name.is_registrable_coop:
         raise NotFound("This server holds only names registered directly under .coop.")
     identity = identity_of(request)
-    body_key = request_url(request, request.app[SETTINGS].rdap)
     if identity.is_public:
-        cached = request.app[BODY_CACHE].get(body_key)
-        if cached is not None:
-            return rdap_body_response(*cached)
+        return await _public_domain_answer(request, name)
     result = await request.app[REGISTRY].fetch_domain(name)
     if isinstance(result, DomainAbsence):
         raise _domain_absent(result)
@@ -74,15 +78,30 @@ async def domain_lookup(request: web.Request) -> web.Response:
     )
     request[ANSWERED] = Answered((result.value.record.roid,), disclosure.disclosed_fields)
     ctx = render_context(request, result.database_updated_at, show_unicode=name.used_unicode)
-    response = rdap_response(render_domain(disclosure.public, ctx))
-    if disclosure.same_for_every_public_viewer:
-        # Nothing personal in it, so no quota applies and every public viewer gets
-        # these exact bytes; kept no longer than the object cache keeps the domain.
-        assert isinstance(response.body, bytes)
-        etag = etag_of(response.body)
-        response.headers["ETag"] = etag
-        request.app[BODY_CACHE].put(body_key, (response.body, etag))
-    return response
+    return rdap_response(render_domain(disclosure.public, ctx))
+
+
+async def _public_domain_answer(request: web.Request, name: DomainName) -> web.Response:
+    """An anonymous answer: every public viewer is shown the same one or two documents,
+    so they are rendered once per request URL and kept no longer than the object cache
+    keeps the domain; the personal-data quota is still charged on every answer."""
+    key = request_url(request, request.app[SETTINGS].rdap)
+    bodies = request.app[BODY_CACHE].get(key)
+    if bodies is None:
+        result = await request.app[REGISTRY].fetch_domain(name)
+        if isinstance(result, DomainAbsence):
+            raise _domain_absent(result)
+        ctx = render_context(request, result.database_updated_at, show_unicode=name.used_unicode)
+        bodies = PublicBodies.render(public_views(result.value), ctx)
+        request.app[BODY_CACHE].put(key, bodies)
+    admitted = await admits_personal_data(
+        bodies.personal_contacts,
+        client_key_of(request),
+        request.app[PERSONAL_DATA_QUOTA],
+        request.app[METRICS],
+        "rdap",
+    )
+    return rdap_body_response(*(bodies.within_quota if admitted else bodies.over_quota))
 
 
 def _domain_absent(absence: DomainAbsence) -> LookupFailed:

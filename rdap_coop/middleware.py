@@ -11,7 +11,6 @@ fixed text, and tracebacks go only to the log, tagged with a request id.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -33,6 +32,7 @@ from rdap_coop.core.audit import AuditUnavailable
 from rdap_coop.core.errors import BackendUnavailable, LookupFailed, RateLimited, Unauthorized
 from rdap_coop.core.metrics import outcome_of_status
 from rdap_coop.core.ratelimit import Decision, refusal
+from rdap_coop.public_bodies import etag_of
 from rdap_coop.render import render_error
 
 log = logging.getLogger(__name__)
@@ -176,11 +176,6 @@ def _count_failure(request: web.Request, error: LookupFailed) -> None:
 
 
 PUBLIC_MAX_AGE_SECONDS = 60
-
-
-def etag_of(body: bytes) -> str:
-    """A strong entity tag for a public body (RFC 9110 §8.8.3)."""
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
 
 def _public_caching(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:

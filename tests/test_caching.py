@@ -19,8 +19,8 @@ from rdap_coop.core.config import AccessSettings, Settings
 from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.names import parse_domain_name
 from rdap_coop.core.queries import Registry
-from rdap_coop.core.ratelimit_setup import LimiterHandle
-from tests.conftest import PROXY_HEADERS
+from rdap_coop.core.ratelimit_setup import LimiterHandle, build_rate_limiter
+from tests.conftest import PROXY_HEADERS, SampleDatabase, make_settings
 from tests.conftest import RdapClient as Client
 from tests.rdap.test_access import Accredited, accredit
 from whois_coop.server import WhoisServer
@@ -81,14 +81,15 @@ async def test_the_cache_never_carries_one_viewers_disclosure_to_another(
         await client.close()
 
 
-async def test_only_answers_without_personal_data_are_shared(rdap: Client) -> None:
+async def test_public_answers_are_rendered_once_per_url(rdap: Client) -> None:
     first = await rdap.get("/domain/example.coop", headers=PROXY_HEADERS)
     second = await rdap.get("/domain/example.coop", headers=PROXY_HEADERS)
     assert await first.read() == await second.read()
     assert len(rdap.app[BODY_CACHE]) == 1
-    # open-books.coop shows consented personal data: counted by the quota, never shared.
+    # open-books.coop shows consented personal data: kept too, with its over-quota
+    # twin, and the quota is charged on every answer (tests/core/test_quota.py).
     await rdap.get("/domain/open-books.coop", headers=PROXY_HEADERS)
-    assert len(rdap.app[BODY_CACHE]) == 1
+    assert len(rdap.app[BODY_CACHE]) == 2
 
 
 async def test_public_answers_carry_an_etag_and_revalidate(rdap: Client) -> None:
@@ -110,11 +111,14 @@ async def test_public_answers_carry_an_etag_and_revalidate(rdap: Client) -> None
 
 
 async def test_whois_shares_public_replies_but_never_with_an_allow_listed_range(
-    settings: Settings, cached_registry: Registry, limiter: LimiterHandle, tmp_path: Path
+    test_database: SampleDatabase, cached_registry: Registry, tmp_path: Path
 ) -> None:
     accredited: Accredited = accredit(tmp_path)  # 127.0.0.2 is allow-listed for police
     access = build_access_control(AccessSettings(accredited.clients_file, accredited.audit_log))
-    server = WhoisServer(cached_registry, settings.whois, limiter, access=access)
+    # open-books.coop shows two contacts' consented personal data: one answer's worth.
+    settings = make_settings(test_database.reader_dsn, personal_data_daily_contacts="2")
+    limits = build_rate_limiter(settings.rate_limit)
+    server = WhoisServer(cached_registry, settings.whois, limits, access=access)
     await server.start(hosts=["127.0.0.1"], port=0)
 
     async def ask(query: bytes, source: str = "127.0.0.1") -> str:
@@ -134,8 +138,12 @@ async def test_whois_shares_public_replies_but_never_with_an_allow_listed_range(
         assert await ask(b"DISPUTED.coop") == first  # the same name, any spelling
         # The allow-listed range gets its own full view, never the shared public text...
         assert "Registrant Name: Alex Morgan" in await ask(b"disputed.coop", "127.0.0.2")
-        # ...and a reply showing consented personal data is counted, never shared.
+        # ...and a shared reply showing consented personal data still charges the quota.
         assert "priya.shah@open-books.test" in await ask(b"open-books.coop")
-        assert len(server.context.public_replies) == 1
+        assert len(server.context.public_replies) == 2
+        over = await ask(b"open-books.coop")
+        assert "Priya Shah" not in over and "priya.shah@open-books.test" not in over
+        assert "Registrant Name: REDACTED FOR PRIVACY" in over
     finally:
         await server.stop()
+        await limits.close()

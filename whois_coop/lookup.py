@@ -15,10 +15,11 @@ from datetime import datetime
 from rdap_coop.core.access import Answered
 from rdap_coop.core.cache import LookupCache
 from rdap_coop.core.config import WhoisSettings
-from rdap_coop.core.disclosure import disclose_domain
+from rdap_coop.core.disclosure import admits_personal_data, disclose_domain, public_views
 from rdap_coop.core.errors import BackendUnavailable
 from rdap_coop.core.metrics import Metrics
 from rdap_coop.core.models import DomainAbsence
+from rdap_coop.core.names import DomainName
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.quota import PersonalDataQuota
 from rdap_coop.core.redaction import AccessTier, Viewer
@@ -34,9 +35,16 @@ class LookupContext:
     settings: WhoisSettings
     quota: PersonalDataQuota
     metrics: Metrics
-    # Public domain replies holding no personal data, by name: every anonymous asker
-    # gets the same text, so it is rendered once per cache lifetime, not per query.
-    public_replies: LookupCache[str]
+    # Public domain replies by name: every anonymous asker is shown one of the same
+    # two texts (core/disclosure.py), so they are rendered once per cache lifetime.
+    public_replies: LookupCache[PublicReplies]
+
+
+@dataclass(frozen=True, slots=True)
+class PublicReplies:
+    within_quota: str
+    over_quota: str
+    personal_contacts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,22 +93,43 @@ async def _answer_domain(query: WhoisQuery, context: LookupContext, asker: Asker
     if not query.name.is_registrable_coop:
         freshness = await registry.fetch_freshness()
         return WhoisAnswer(render.render_not_found(query.name.ldh_name, freshness))
-    is_public = asker.viewer.tier is AccessTier.PUBLIC
-    if is_public and (cached := context.public_replies.get(query.name.ldh_name)) is not None:
-        return WhoisAnswer(cached)
+    if asker.viewer.tier is AccessTier.PUBLIC:
+        return await _answer_domain_publicly(query.name, context, asker)
     result = await registry.fetch_domain(query.name)
     if isinstance(result, DomainAbsence):
-        updated = result.database_updated_at
-        if result.reserved is not None:
-            return WhoisAnswer(render.render_reserved(query.name.ldh_name, updated))
-        return WhoisAnswer(render.render_not_found(query.name.ldh_name, updated))
+        return WhoisAnswer(_absence_text(query.name, result))
     disclosure = await disclose_domain(
         result.value, asker.viewer, asker.client_key, context.quota, context.metrics, "whois"
     )
     text = render.render_domain(disclosure.public, result.database_updated_at)
-    if is_public and disclosure.same_for_every_public_viewer:
-        context.public_replies.put(query.name.ldh_name, text)
     return WhoisAnswer(text, Answered((result.value.record.roid,), disclosure.disclosed_fields))
+
+
+async def _answer_domain_publicly(
+    name: DomainName, context: LookupContext, asker: Asker
+) -> WhoisAnswer:
+    replies = context.public_replies.get(name.ldh_name)
+    if replies is None:
+        result = await context.registry.fetch_domain(name)
+        if isinstance(result, DomainAbsence):
+            return WhoisAnswer(_absence_text(name, result))
+        views = public_views(result.value)
+        within = render.render_domain(views.within_quota, result.database_updated_at)
+        over = (render.render_domain(views.over_quota, result.database_updated_at)
+                if views.personal_contacts else within)
+        replies = PublicReplies(within, over, views.personal_contacts)
+        context.public_replies.put(name.ldh_name, replies)
+    admitted = await admits_personal_data(
+        replies.personal_contacts, asker.client_key, context.quota, context.metrics, "whois"
+    )
+    return WhoisAnswer(replies.within_quota if admitted else replies.over_quota)
+
+
+def _absence_text(name: DomainName, absence: DomainAbsence) -> str:
+    updated = absence.database_updated_at
+    if absence.reserved is not None:
+        return render.render_reserved(name.ldh_name, updated)
+    return render.render_not_found(name.ldh_name, updated)
 
 
 async def _answer_nameserver(query: WhoisQuery, registry: Registry) -> str:

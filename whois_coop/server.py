@@ -34,10 +34,10 @@ from rdap_coop.core.ratelimit import (
 )
 from rdap_coop.core.ratelimit_setup import LimiterHandle
 from whois_coop import render
-from whois_coop.lookup import Asker, LookupContext, answer_query
+from whois_coop.lookup import Asker, LookupContext, PublicReplies, answer_query
 from whois_coop.protocol import parse_whois_query
 
-PUBLIC_REPLY_CACHE_ENTRIES = 2000  # about 3 MB of 1.5-KB replies
+PUBLIC_REPLY_CACHE_ENTRIES = 2000  # at most 12 MB of two 3-KB replies each
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class WhoisServer:
     ) -> None:
         self.metrics = metrics if metrics is not None else Metrics()
         self.access = access if access is not None else AccessControl(None, None)
-        replies: LookupCache[str] = LookupCache(
+        replies: LookupCache[PublicReplies] = LookupCache(
             ttl_seconds=registry.cache_ttl_seconds, max_entries=PUBLIC_REPLY_CACHE_ENTRIES
         )
         self.context = LookupContext(registry, settings, limits.quota, self.metrics, replies)

@@ -44,10 +44,23 @@ class DatabaseSettings:
     # The in-process cache of fetched objects (core/cache.py); 0 disables it.
     cache_ttl_seconds: float = 30.0
     cache_max_entries: int = 10_000
+    # Further replicas, in order of preference after ``dsn`` (core/replicas.py).
+    fallback_dsns: tuple[str, ...] = field(default=(), repr=False)
+    # A replica further behind the registry than this is avoided while a fresher one is up.
+    replica_max_lag_seconds: float = 300.0
+    # Readiness fails when no reachable replica is fresher than this (SLA: 60 minutes).
+    ready_max_lag_seconds: float = 1800.0
+    replica_check_seconds: float = 2.0
+
+    @property
+    def dsns(self) -> tuple[str, ...]:
+        """Every replica, the preferred first."""
+        return (self.dsn, *self.fallback_dsns)
 
     def __repr__(self) -> str:
+        replicas = [_mask_dsn(dsn) for dsn in self.dsns]
         return (
-            f"DatabaseSettings(dsn={_mask_dsn(self.dsn)!r}, pool_max_size={self.pool_max_size},"
+            f"DatabaseSettings(dsns={replicas!r}, pool_max_size={self.pool_max_size},"
             f" statement_timeout_ms={self.statement_timeout_ms})"
         )
 
@@ -128,10 +141,13 @@ class AccessSettings:
 
 @dataclass(frozen=True, slots=True)
 class MetricsSettings:
-    """The internal Prometheus listener; port 0 switches it off."""
+    """The internal listener (metrics, health, readiness); port 0 switches it off."""
 
     host: str = "127.0.0.1"
     port: int = 0
+    # Where each process keeps its monthly query counts for ``rdap-coop report
+    # monthly`` (core/usage.py); None keeps none.
+    usage_dir: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +180,10 @@ class Settings:
             statement_timeout_ms=reader.integer("DATABASE_STATEMENT_TIMEOUT_MS", 3000, minimum=1),
             cache_ttl_seconds=reader.seconds_or_zero("CACHE_TTL_SECONDS", 30.0),
             cache_max_entries=reader.integer("CACHE_MAX_ENTRIES", 10_000, minimum=1),
+            fallback_dsns=tuple(reader.text("DATABASE_FALLBACK_DSNS", " ").split()),
+            replica_max_lag_seconds=reader.number("REPLICA_MAX_LAG_SECONDS", 300.0),
+            ready_max_lag_seconds=reader.number("READY_MAX_LAG_SECONDS", 1800.0),
+            replica_check_seconds=reader.number("REPLICA_CHECK_SECONDS", 2.0),
         )
         rdap = RdapSettings(
             host=reader.text("RDAP_HOST", "127.0.0.1"),
@@ -191,6 +211,8 @@ class Settings:
             metrics=MetricsSettings(
                 host=reader.text("METRICS_HOST", "127.0.0.1"),
                 port=reader.integer("METRICS_PORT", 0, minimum=0),
+                usage_dir=Path(usage) if (usage := reader.text("USAGE_DIR", " ").strip())
+                else None,
             ),
             access=_access_settings(reader),
         )

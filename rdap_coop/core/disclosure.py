@@ -26,9 +26,6 @@ from rdap_coop.core.redaction import (
 class Disclosure:
     public: PublicDomain
     disclosed_fields: tuple[str, ...]
-    # True when every public viewer gets exactly this view: the public tier, and no
-    # personal data at all (so no quota can change it). Only such views may be shared.
-    same_for_every_public_viewer: bool = False
 
 
 def shows_personal_data(contact: PublicContact) -> bool:
@@ -51,6 +48,46 @@ def disclosed_fields(domain: Domain, view: PublicDomain) -> tuple[str, ...]:
     return tuple(sorted(withheld_names(public_view) - withheld_names(view)))
 
 
+@dataclass(frozen=True, slots=True)
+class PublicViews:
+    """Everything an anonymous viewer may be shown of one domain.
+
+    The same for every such viewer, so a front end may render each view once and
+    share the result; which view a viewer gets depends only on its personal-data
+    quota (``admits_personal_data``), charged on every answer, shared or not.
+    """
+
+    within_quota: PublicDomain  # consent to publish honoured
+    over_quota: PublicDomain  # consent not honoured: no personal data at all
+    personal_contacts: int  # contacts whose personal data ``within_quota`` shows
+
+
+def public_views(domain: Domain) -> PublicViews:
+    view = redact_domain(domain, PUBLIC_VIEWER)
+    contacts = sum(shows_personal_data(contact) for contact in view.contacts)
+    if not contacts:
+        return PublicViews(view, view, 0)
+    return PublicViews(view, redact_domain(domain, PUBLIC_VIEWER, honour_consent=False), contacts)
+
+
+async def admits_personal_data(
+    personal_contacts: int,
+    client_key: str,
+    quota: PersonalDataQuota,
+    metrics: Metrics,
+    service: Service,
+) -> bool:
+    """Charge ``client_key`` for seeing the personal data of ``personal_contacts``
+    contacts; False when its quota is spent (it then gets the over-quota view)."""
+    if not personal_contacts:
+        return True
+    if not await quota.admit(client_key, personal_contacts):
+        metrics.count_quota(service, "exceeded")
+        return False
+    metrics.count_quota(service, "within")
+    return True
+
+
 async def disclose_domain(
     domain: Domain,
     viewer: Viewer,
@@ -60,14 +97,11 @@ async def disclose_domain(
     service: Service,
 ) -> Disclosure:
     """What ``viewer`` (charged as ``client_key``) may see of ``domain`` now."""
-    view = redact_domain(domain, viewer)
     if viewer.tier is not AccessTier.PUBLIC:
+        view = redact_domain(domain, viewer)
         return Disclosure(view, disclosed_fields(domain, view))
-    contacts = sum(shows_personal_data(contact) for contact in view.contacts)
-    if not contacts:
-        return Disclosure(view, (), same_for_every_public_viewer=True)
-    if not await quota.admit(client_key, contacts):
-        metrics.count_quota(service, "exceeded")
-        return Disclosure(redact_domain(domain, viewer, honour_consent=False), ())
-    metrics.count_quota(service, "within")
-    return Disclosure(view, ())
+    views = public_views(domain)
+    admitted = await admits_personal_data(
+        views.personal_contacts, client_key, quota, metrics, service
+    )
+    return Disclosure(views.within_quota if admitted else views.over_quota, ())

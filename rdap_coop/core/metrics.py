@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal, TypeVar, cast
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, multiprocess, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    multiprocess,
+    start_http_server,
+)
 from prometheus_client.exposition import generate_latest
 
 Service = Literal["rdap", "whois"]
@@ -41,18 +48,77 @@ def outcome_of_status(status: int) -> Outcome:
     return OUTCOME_BY_STATUS.get(status, "error")
 
 
+M = TypeVar("M", Counter, Gauge, Histogram)
+
+
+class DatabaseMetrics:
+    """The replicas as the service sees them (SPEC SLA-02, REP-01); ``replica`` is the
+    replica's position in the configured list ("0" is the preferred), never its DSN."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.replica_up = Gauge(
+            "rdap_coop_replica_up", "1 while the replica answers its health check.",
+            ["replica"], registry=registry, multiprocess_mode="livemax",
+        )
+        self.replica_lag = Gauge(
+            "rdap_coop_replica_lag_seconds",
+            "How far the replica's data is behind now: now minus the registry's last "
+            "change replayed on it.",
+            ["replica"], registry=registry, multiprocess_mode="livemax",
+        )
+        self.replica_in_use = Gauge(
+            "rdap_coop_replica_in_use", "1 for the replica lookups are sent to.",
+            ["replica"], registry=registry, multiprocess_mode="livemax",
+        )
+        self.freshness = Gauge(
+            "rdap_coop_database_freshness_timestamp_seconds",
+            "Unix time of the registry's last change replayed on the replica in use "
+            "(the 'last update of RDAP database' event).",
+            registry=registry, multiprocess_mode="livemin",
+        )
+        self.failovers = Counter(
+            "rdap_coop_replica_failovers",
+            "Times lookups moved from one replica to another.", registry=registry,
+        )
+        self.pool_connections = Gauge(
+            "rdap_coop_db_pool_connections",
+            "Connections of each replica's pool, by state (in_use, idle).",
+            ["replica", "state"], registry=registry, multiprocess_mode="livesum",
+        )
+        self.pool_max_connections = Gauge(
+            "rdap_coop_db_pool_max_connections", "The size limit of each replica's pool.",
+            ["replica"], registry=registry, multiprocess_mode="livesum",
+        )
+        self.acquire_wait = Histogram(
+            "rdap_coop_db_acquire_wait_seconds",
+            "Time a lookup waited for a database connection.",
+            buckets=(0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.0),
+            registry=registry,
+        )
+
+
 class Metrics:
     """Every metric of one process, registered in its own registry."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self._children: dict[tuple[object, ...], Counter] = {}
+        self._children: dict[tuple[object, ...], Any] = {}
         self.requests = Counter(
             "rdap_coop_requests",
             "Queries answered, by service, query kind and outcome.",
             ["service", "kind", "outcome"],
             registry=self.registry,
         )
+        self.request_duration = Histogram(
+            "rdap_coop_request_duration_seconds",
+            "Time from a query's arrival to its answer, by service and query kind.",
+            ["service", "kind"],
+            # Fine below 100 ms where we live; 4 s is the ICANN round-trip SLA bound.
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0,
+                     10.0),
+            registry=self.registry,
+        )
+        self.database = DatabaseMetrics(self.registry)
         self.rate_limit_decisions = Counter(
             "rdap_coop_rate_limit_decisions",
             "Rate-limit decisions, by service, access tier and outcome.",
@@ -109,6 +175,9 @@ class Metrics:
     def count_request(self, service: Service, kind: str, outcome: Outcome) -> None:
         self._child(self.requests, service, kind, outcome).inc()
 
+    def observe_duration(self, service: Service, kind: str, seconds: float) -> None:
+        self._child(self.request_duration, service, kind).observe(seconds)
+
     def count_limit(self, service: Service, tier: str, outcome: LimitOutcome) -> None:
         self._child(self.rate_limit_decisions, service, tier, outcome).inc()
 
@@ -124,15 +193,15 @@ class Metrics:
     def count_auth_failure(self, service: Service, reason: str) -> None:
         self._child(self.auth_failures, service, reason).inc()
 
-    def _child(self, counter: Counter, *labels: str) -> Counter:
+    def _child(self, metric: M, *labels: str) -> M:
         """The labelled child, bound once: ``labels()`` validates and locks on every call,
         which showed up in the serving path's profile. The label sets are closed, so
         this map stays as small as the metrics themselves."""
-        key = (id(counter), *labels)
+        key = (id(metric), *labels)
         child = self._children.get(key)
         if child is None:
-            child = self._children[key] = counter.labels(*labels)
-        return child
+            child = self._children[key] = metric.labels(*labels)
+        return cast(M, child)
 
     def exposition(self) -> bytes:
         self.refresh()
