@@ -14,6 +14,7 @@ through an error message.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import unicodedata
@@ -184,6 +185,10 @@ def _is_ascii_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+# Names are parsed on every lookup and the same names recur (IDNA mapping showed up in
+# the serving path's profile); the parse is pure, so a bounded memo is safe. Invalid
+# names raise and are never memoised.
+@functools.lru_cache(maxsize=8192)
 def _parse_name(raw: str, error: str) -> DomainName:
     text = strip_query(raw, error).translate(LABEL_SEPARATORS)
     # RFC 1034 §3.1: one trailing dot names the root (absolute form); drop it.

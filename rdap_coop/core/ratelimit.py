@@ -15,6 +15,7 @@ accredited client id. Forwarded addresses are believed only from trusted proxies
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import math
 import time
@@ -215,6 +216,7 @@ class FailoverStore:
         return decision
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and clients repeat: parsed once per address
 def _parse_address(text: str) -> IPAddress | None:
     text = text.strip()
     if text.startswith("["):  # "[2001:db8::1]:443"
