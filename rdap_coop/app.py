@@ -19,10 +19,12 @@ from rdap_coop.app_keys import (
     BODY_CACHE,
     CONCURRENCY_CAP,
     CURSOR_CODEC,
+    HEALTH_ROUTE,
     METRICS,
     PAGE_ROUTE,
     PERSONAL_DATA_QUOTA,
     RATE_LIMITER,
+    READY_ROUTE,
     REGISTRY,
     SETTINGS,
     STATIC_ROUTE,
@@ -99,4 +101,8 @@ def create_app(
     # The public lookup page; free of rate-limit charges (it only calls the API).
     app.router.add_get(base + "/", page.lookup_page, name=PAGE_ROUTE)
     app.router.add_get(base + "/static/{name}", page.static_asset, name=STATIC_ROUTE)
+    # Liveness and readiness for load balancers and orchestrators (also served on the
+    # internal port), at the root whatever the base path.
+    app.router.add_get("/health", handlers.health, name=HEALTH_ROUTE)
+    app.router.add_get("/ready", handlers.ready, name=READY_ROUTE)
     return app

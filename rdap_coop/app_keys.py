@@ -30,12 +30,18 @@ CLIENT_ADDRESS = web.RequestKey("client_address", str)
 # The same address parsed, kept so the edge parses it once per request.
 CLIENT_IP: web.RequestKey[IPAddress | None] = web.RequestKey("client_ip")
 REQUEST_URL = web.RequestKey("request_url", str)
+# Sent as X-Request-Id, logged with the access line and any traceback, and audited.
+REQUEST_ID = web.RequestKey("request_id", str)
 QUERY_KIND = web.RequestKey("query_kind", str)
 ANSWERED = web.RequestKey("answered", Answered)
 CURSOR_CODEC = web.AppKey("cursor_codec", CursorCodec)
 # Route names of the lookup page and its assets: served without a rate-limit charge.
 PAGE_ROUTE = "lookup-page"
 STATIC_ROUTE = "lookup-page-static"
+# Operators' probes: answered before any limit, count or cache (middleware.py).
+HEALTH_ROUTE = "health"
+READY_ROUTE = "ready"
+OPERATOR_ROUTES = frozenset({HEALTH_ROUTE, READY_ROUTE})
 # Serialised public domain answers that hold no personal data, keyed by request URL.
 # Each entry keeps its ETag, so a hit costs no hashing.
 BODY_CACHE = web.AppKey("body_cache", LookupCache[PublicBodies])

@@ -9,6 +9,8 @@ removed on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -60,7 +62,9 @@ def demo_banner(base_url: str, args: argparse.Namespace, domains: int) -> list[s
     ]
     lines += [f"  {name:<22} {about}" for name, about in SHOWCASE.items()]
     if args.metrics_port:
-        lines.append(f"Metrics (Prometheus): http://127.0.0.1:{args.metrics_port}/metrics")
+        internal = f"http://127.0.0.1:{args.metrics_port}"
+        lines.append(f"Metrics (Prometheus): {internal}/metrics  (health: {internal}/health, "
+                     f"readiness: {internal}/ready)")
     lines.append("Press Ctrl-C to stop; the temporary database is removed.")
     return lines
 
@@ -102,4 +106,30 @@ async def run_demo(args: argparse.Namespace, environment: Mapping[str, str]) -> 
         settings = Settings.from_env(env)
         banner = [f"Loaded {report.domains:,} domains in {report.seconds:.1f} s."]
         banner += demo_banner(base_url, args, report.domains) + access_lines
-        await serve_until_stopped(settings, banner, with_whois=True)
+        heartbeat = asyncio.create_task(stamp_freshness(server.dsn(DEMO_DATABASE)))
+        try:
+            await serve_until_stopped(settings, banner, with_whois=True)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+
+HEARTBEAT_SECONDS = 30.0
+
+
+async def stamp_freshness(owner_dsn: str) -> None:
+    """Play the registry's part: stamp its last-change time now and then, as a registry
+    primary does with every change and as a heartbeat, so the demo's "last update of
+    RDAP database" moves and its readiness (data fresher than the threshold) holds."""
+    while True:
+        with contextlib.suppress(OSError, asyncpg.PostgresError):
+            connection = await asyncpg.connect(owner_dsn)
+            try:
+                await connection.execute(STAMP_FRESHNESS)
+            finally:
+                await connection.close()
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+STAMP_FRESHNESS = "UPDATE registry_state SET last_change_at = now()"

@@ -14,6 +14,7 @@ cluster directory and read access to the binaries, and nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import pwd
@@ -25,6 +26,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -90,6 +92,12 @@ class EmbeddedPostgres:
         """
         if self.is_running():
             return
+        pid = self._postmaster_pid()
+        if pid is not None and _is_zombie(pid):
+            # A killed postmaster nobody reaped: PostgreSQL's own check would take it for
+            # a live server and refuse to start, so its stale lock files go first.
+            (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
+            (self.data_dir / f".s.PGSQL.{self.port}.lock").unlink(missing_ok=True)
         options = " ".join(
             f"-c {shlex.quote(f'{name}={value}')}" for name, value in self._all_settings()
         )
@@ -122,6 +130,21 @@ class EmbeddedPostgres:
         if pid is not None and _is_process_alive(pid):
             # Backends exit on their own once they see the postmaster is gone.
             os.kill(pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL the server's every process, as a crash of its host would: no shutdown,
+        clients cut off. For fault-injection tests; ``start()`` afterwards runs crash
+        recovery. The postmaster's children go too: left alone they would linger a
+        moment holding its shared memory, and a restart would be refused."""
+        pid = self._postmaster_pid()
+        if pid is None or not _is_process_alive(pid):
+            return
+        children = _children_of(pid)
+        for process in (pid, *children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process, signal.SIGKILL)
+        for process in children:
+            _wait_until_gone(process)
 
     def destroy(self) -> None:
         """Stop the server and delete its directory; safe to call more than once."""
@@ -207,6 +230,33 @@ def start_embedded_postgres(
         return _start_on_port(cluster, is_port_chosen_by_caller=port is not None)
     except BaseException:
         cluster.destroy()
+        raise
+
+
+def start_standby(primary: EmbeddedPostgres, *, base_dir: Path | None = None) -> EmbeddedPostgres:
+    """A hot standby streaming from `primary`, as a registry runs them.
+
+    ``pg_basebackup -R`` copies the primary into a new temp directory and writes the
+    standby's connection to it; the standby then starts on a free port, read-only,
+    replaying the primary's changes. Stop, start and destroy it like any cluster.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix=TEMP_DIR_PREFIX, dir=base_dir))
+    standby = replace(primary, data_dir=data_dir, port=0)
+    try:
+        if standby.system_user is not None:
+            _hand_over_to_system_user(data_dir, standby.bin_dir, standby.system_user)
+        returncode, output = standby._run_tool(
+            "pg_basebackup", "-h", primary.host, "-p", str(primary.port), "-U", primary.superuser,
+            "-D", str(data_dir), "--write-recovery-conf", "--wal-method=stream",
+            "--checkpoint=fast", "--no-sync",
+            timeout_seconds=_INITDB_TIMEOUT_SECONDS,
+        )  # fmt: skip
+        if returncode != 0:
+            raise EmbeddedPostgresError(f"pg_basebackup failed:\n{output.strip()}")
+        (data_dir / "server.log").unlink(missing_ok=True)  # the primary's, copied along
+        return _start_on_port(standby, is_port_chosen_by_caller=False)
+    except BaseException:
+        standby.destroy()
         raise
 
 
@@ -299,7 +349,37 @@ def _is_process_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _children_of(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid):
+            children.append(int(entry.name))
+    return children
+
+
+def _wait_until_gone(pid: int, timeout_seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while _is_process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _is_zombie(pid: int) -> bool:
+    """Exited but not reaped: a killed postmaster whose parent (an init that does not
+    reap, as in some containers) leaves it so; it holds no port and no lock."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False  # no /proc: trust kill(pid, 0)
+    return state == "Z"
 
 
 def _run_as(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
 
+import orjson
 from aiohttp import web
 
 from rdap_coop.admission import client_key_of, identity_of
@@ -28,6 +29,7 @@ from rdap_coop.core.disclosure import (
     public_views,
 )
 from rdap_coop.core.errors import Forbidden, InvalidQuery, LookupFailed, NotFound
+from rdap_coop.core.internal_http import health_document, readiness_document
 from rdap_coop.core.models import ContactRole, DomainAbsence
 from rdap_coop.core.names import (
     DomainName,
@@ -183,3 +185,19 @@ def _reverse_search_query(request: web.Request) -> tuple[str, str, ContactRole |
     if role_text is not None and role_text not in REVERSE_SEARCH_ROLES:
         raise InvalidQuery("role must be registrant or technical.")
     return given[0], value, None if role_text is None else REVERSE_SEARCH_ROLES[role_text]
+
+
+async def health(request: web.Request) -> web.Response:
+    return _operator_response(200, health_document())
+
+
+async def ready(request: web.Request) -> web.Response:
+    readiness = request.app[REGISTRY].replicas.readiness()
+    return _operator_response(200 if readiness.is_ready else 503, readiness_document(readiness))
+
+
+def _operator_response(status: int, document: dict[str, object]) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(document), status=status, content_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )

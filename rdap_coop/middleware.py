@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -23,15 +24,19 @@ from rdap_coop.app_keys import (
     ACCESS,
     ANSWERED,
     CLIENT_ADDRESS,
+    CLIENT_KEY,
     CONCURRENCY_CAP,
     METRICS,
+    OPERATOR_ROUTES,
+    REQUEST_ID,
     SETTINGS,
 )
 from rdap_coop.core.access import Answered, Identity
+from rdap_coop.core.access_log import log_access
 from rdap_coop.core.audit import AuditUnavailable
 from rdap_coop.core.errors import BackendUnavailable, LookupFailed, RateLimited, Unauthorized
 from rdap_coop.core.metrics import outcome_of_status
-from rdap_coop.core.ratelimit import Decision, refusal
+from rdap_coop.core.ratelimit import UNKNOWN_CLIENT_KEY, Decision, refusal
 from rdap_coop.public_bodies import etag_of
 from rdap_coop.render import render_error
 
@@ -97,6 +102,10 @@ def _add_protocol_headers(response: web.StreamResponse, hsts: bool) -> None:
 
 @web.middleware
 async def rdap_edge(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.match_info.route.name in OPERATOR_ROUTES:
+        return await handler(request)  # probes: never limited, counted or cached
+    started = time.perf_counter()
+    request_id = request[REQUEST_ID] = uuid.uuid4().hex
     settings = request.app[SETTINGS].rdap
     cap = request.app[CONCURRENCY_CAP]
     metrics = request.app[METRICS]
@@ -113,7 +122,20 @@ async def rdap_edge(request: web.Request, handler: Handler) -> web.StreamRespons
         finally:
             cap.leave()
     _add_protocol_headers(response, settings.base_url.startswith("https:"))
-    metrics.count_request("rdap", query_kind(request), outcome_of_status(response.status))
+    response.headers["X-Request-Id"] = request_id
+    # A CORS preflight is no query (and must not count in the monthly report).
+    kind = "other" if request.method == "OPTIONS" else query_kind(request)
+    outcome = outcome_of_status(response.status)
+    elapsed = time.perf_counter() - started
+    metrics.count_request("rdap", kind, outcome)
+    metrics.observe_duration("rdap", kind, elapsed)
+    identity = identity_of(request)
+    log_access(
+        service="rdap", request_id=request_id, kind=kind, outcome=outcome,
+        duration_seconds=elapsed, status=response.status, path=request.raw_path,
+        client=identity.client_id or request.get(CLIENT_KEY, UNKNOWN_CLIENT_KEY),
+        tier=identity.viewer.tier.value,
+    )
     return response
 
 
@@ -157,7 +179,7 @@ async def _answer(
             BackendUnavailable("The lookup took too long; try again shortly.")
         )
     except Exception:
-        request_id = uuid.uuid4().hex
+        request_id = request[REQUEST_ID]
         log.exception("unhandled error serving request %s", request_id)
         return error_response(
             500, "Internal Server Error", f"Unexpected error; request id {request_id}."
@@ -215,7 +237,7 @@ async def _account_for(
     await request.app[ACCESS].record(
         identity,
         service="rdap",
-        request_id=uuid.uuid4().hex,
+        request_id=request[REQUEST_ID],
         query=request.raw_path,
         answered=request.get(ANSWERED, Answered()),
         client_address=request.get(CLIENT_ADDRESS, ""),

@@ -14,7 +14,8 @@ from aiohttp import web
 
 from rdap_coop.app import create_app, server_options
 from rdap_coop.core.config import Settings
-from rdap_coop.core.lifecycle import configure_logging, run, wait_for_stop_signal
+from rdap_coop.core.lifecycle import run, wait_for_stop_signal
+from rdap_coop.core.logs import configure_logging
 from rdap_coop.core.runtime import open_runtime
 from rdap_coop.core.workers import supervise
 from whois_coop.server import WhoisServer
@@ -57,7 +58,7 @@ async def serve_until_stopped(
 
 def serve_worker(settings: Settings) -> None:
     """One RDAP worker process under ``rdap-coop serve --workers N`` (see core/workers.py)."""
-    configure_logging()
+    configure_logging(settings.logging)
     with contextlib.suppress(KeyboardInterrupt):
         run(serve_until_stopped(settings))
 

@@ -27,9 +27,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from rdap_coop.app import create_app, server_options
 from rdap_coop.core.config import Settings
-from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit_setup import LimiterHandle, build_rate_limiter
+from rdap_coop.core.replicas import ReplicaSet
 from rdap_coop.embedded_postgres import EmbeddedPostgres, start_embedded_postgres
 from rdap_coop.sample import load_sample_registry
 from tests.redis_server import REDIS_URL_VARIABLE, redis_server_executable, redis_url
@@ -140,11 +140,11 @@ def settings(test_database: SampleDatabase) -> Settings:
 
 @pytest.fixture
 async def registry(settings: Settings) -> AsyncIterator[Registry]:
-    pool = await open_pool(settings.database)
+    replicas = await ReplicaSet.open(settings.database)
     try:
-        yield Registry(pool, acquire_timeout_seconds=settings.database.acquire_timeout_seconds)
+        yield Registry(replicas)
     finally:
-        await close_pool(pool)
+        await replicas.close()
 
 
 @pytest.fixture

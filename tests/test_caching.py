@@ -16,10 +16,10 @@ from rdap_coop.app_keys import BODY_CACHE
 from rdap_coop.core.access import build_access_control
 from rdap_coop.core.cache import LookupCache
 from rdap_coop.core.config import AccessSettings, Settings
-from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.names import parse_domain_name
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit_setup import LimiterHandle, build_rate_limiter
+from rdap_coop.core.replicas import ReplicaSet
 from tests.conftest import PROXY_HEADERS, SampleDatabase, make_settings
 from tests.conftest import RdapClient as Client
 from tests.rdap.test_access import Accredited, accredit
@@ -43,11 +43,11 @@ def test_entries_expire_and_the_oldest_go_first() -> None:
 
 @pytest.fixture
 async def cached_registry(settings: Settings) -> AsyncIterator[Registry]:
-    pool = await open_pool(settings.database)
+    replicas = await ReplicaSet.open(settings.database)
     try:
-        yield Registry(pool, cache=LookupCache(ttl_seconds=30))
+        yield Registry(replicas, cache=LookupCache(ttl_seconds=30))
     finally:
-        await close_pool(pool)
+        await replicas.close()
 
 
 async def test_repeat_lookups_come_from_the_cache(cached_registry: Registry) -> None:

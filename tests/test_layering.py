@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "rdap_coop"
-DRIVER_USERS = {"core/db.py", "core/queries.py", "sample.py", "demo.py"}
+DRIVER_USERS = {"core/db.py", "core/queries.py", "core/replicas.py", "sample.py", "demo.py"}
 RENDERERS = {"render.py", "render_entities.py", "render_redacted.py"}
 
 

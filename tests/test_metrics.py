@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import urllib.error
 import urllib.request
 
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from rdap_coop.app import create_app
-from rdap_coop.core.metrics import Metrics, serve_metrics
+from rdap_coop.core.config import Settings
+from rdap_coop.core.internal_http import InternalEndpoints, serve_internal
+from rdap_coop.core.metrics import Metrics
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit_setup import build_rate_limiter
+from rdap_coop.core.replicas import ReplicaSet
 from tests.conftest import PROXY_HEADERS, SampleDatabase, make_settings
 from tests.conftest import RdapClient as Client
 from whois_coop.server import WhoisServer
@@ -79,14 +84,41 @@ async def test_requests_limits_and_quota_are_counted_without_names(
         assert forbidden not in exposition
 
 
-def test_metrics_are_served_on_an_internal_port() -> None:
+async def test_metrics_health_and_readiness_are_served_on_an_internal_port(
+    settings: Settings,
+) -> None:
     metrics = Metrics()
     metrics.count_request("rdap", "domain", "ok")
-    server = serve_metrics(metrics, "127.0.0.1", 0)
+    # The sample registry's last change is years old by design (stable golden files):
+    # ready only under a threshold that old.
+    replicas = await ReplicaSet.open(
+        dataclasses.replace(settings.database, ready_max_lag_seconds=1e10)
+    )
+    server = await serve_internal(
+        InternalEndpoints(metrics.exposition, replicas.readiness), "127.0.0.1", 0
+    )
+    port = server.sockets[0].getsockname()[1]
+
+    def get(path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as reply:
+                return reply.status, reply.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
     try:
-        url = f"http://127.0.0.1:{server.port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            body = response.read().decode()
+        status, body = await asyncio.to_thread(get, "/metrics")
+        assert status == 200
         assert 'rdap_coop_requests_total{kind="domain",outcome="ok",service="rdap"} 1.0' in body
+        assert await asyncio.to_thread(get, "/health") == (200, '{"status":"ok"}')
+        # Not checked yet: no replica is known to be reachable and fresh.
+        status, body = await asyncio.to_thread(get, "/ready")
+        assert status == 503 and '"not ready"' in body
+        await replicas.check()
+        status, body = await asyncio.to_thread(get, "/ready")
+        assert status == 200 and '"ready"' in body
+        assert (await asyncio.to_thread(get, "/nothing"))[0] == 404
     finally:
-        server.stop()
+        server.close()
+        await server.wait_closed()
+        await replicas.close()

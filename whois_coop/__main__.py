@@ -1,6 +1,7 @@
 """Entry point of ``whois-coop serve`` and ``python -m whois_coop``.
 
-Loads the settings from ``RDAP_COOP_*`` variables, opens the replica pool,
+Loads the settings from ``RDAP_COOP_*`` variables over the TOML file of
+``--config`` or ``RDAP_COOP_CONFIG_FILE``, opens the replica pool,
 serves port 43 until SIGINT/SIGTERM, then stops accepting, lets in-flight
 replies finish within the grace period and closes the pool.
 """
@@ -12,10 +13,12 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-from rdap_coop.core.config import ConfigError, Settings
-from rdap_coop.core.lifecycle import configure_logging, run, wait_for_stop_signal
+from rdap_coop.core.config import ConfigError, Settings, load_configuration
+from rdap_coop.core.lifecycle import run, wait_for_stop_signal
+from rdap_coop.core.logs import announce_configuration, configure_logging
 from rdap_coop.core.runtime import open_runtime
 from rdap_coop.core.workers import supervise
 from whois_coop.server import WhoisServer
@@ -44,21 +47,29 @@ async def serve(settings: Settings) -> None:
 
 def serve_worker(settings: Settings) -> None:
     """One WHOIS worker process under ``whois-coop serve --workers N``."""
-    configure_logging()
+    configure_logging(settings.logging)
     with contextlib.suppress(KeyboardInterrupt):
         run(serve(settings))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """``env`` stands in for the process environment (tests pass their own)."""
     parser = argparse.ArgumentParser(prog="whois-coop", description="The .coop port-43 server.")
     commands = parser.add_subparsers(dest="command", required=True)
-    command = commands.add_parser("serve", help="serve WHOIS; settings from RDAP_COOP_* variables")
+    command = commands.add_parser(
+        "serve", help="serve WHOIS; settings from RDAP_COOP_* variables over a TOML file"
+    )
     command.add_argument("--workers", type=int, default=None,
                          help="processes sharing the port (default: RDAP_COOP_WORKERS or 1)")
+    command.add_argument("--config", type=Path, metavar="PATH",
+                         help="TOML configuration file (default: RDAP_COOP_CONFIG_FILE);"
+                         " RDAP_COOP_* variables override it")
     args = parser.parse_args(argv)
-    configure_logging()
     try:
-        settings = Settings.from_env(os.environ).with_workers(args.workers)
+        configuration = load_configuration(os.environ if env is None else env, args.config)
+        settings = configuration.settings.with_workers(args.workers)
+        configure_logging(settings.logging)
+        announce_configuration(configuration)
         if settings.workers > 1:
             return supervise(settings, serve_worker)
         run(serve(settings))

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
 from typing import cast
 
 from rdap_coop.core.access import AccessControl, Identity
+from rdap_coop.core.access_log import log_access
 from rdap_coop.core.cache import LookupCache
 from rdap_coop.core.clients import IPAddress
 from rdap_coop.core.config import WhoisSettings
@@ -27,6 +29,7 @@ from rdap_coop.core.errors import BackendUnavailable, InvalidQuery, LookupFailed
 from rdap_coop.core.metrics import LimitOutcome, Metrics, Outcome
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit import (
+    UNKNOWN_CLIENT_KEY,
     QueryCost,
     address_key,
     client_address,
@@ -65,21 +68,26 @@ def _outcome_of(error: LookupFailed) -> Outcome:
 
 async def reply_to(raw: bytes, server: WhoisServer, peer: str) -> bytes:
     """The complete reply to one query line from ``peer``; never raises."""
+    started = time.perf_counter()
+    request_id = uuid.uuid4().hex
     kind = "unparsed"
     outcome: Outcome = "ok"
+    client, tier = UNKNOWN_CLIENT_KEY, "public"
     try:
         address = client_address(peer, None, trusted_proxies=())
         identity = server.access.whois_identity(address)
+        tier = identity.viewer.tier.value
+        client = address_key(address, ipv6_prefix=server.ipv6_prefix)
         # Charged before parsing: malformed and not-found queries cost as much as any.
-        client_key = await server.charge(address, identity)
+        await server.charge(address, identity)
         query = parse_whois_query(raw, max_query_bytes=server.settings.max_query_bytes)
         kind = query.kind.value
-        answer = await answer_query(query, server.context, Asker(identity.viewer, client_key))
+        answer = await answer_query(query, server.context, Asker(identity.viewer, client))
         if not identity.is_public:
             await server.access.record(
                 identity,
                 service="whois",
-                request_id=uuid.uuid4().hex,
+                request_id=request_id,
                 query=raw.decode("utf-8", "replace").strip(),
                 answered=answer.answered,
                 client_address=peer,
@@ -88,11 +96,15 @@ async def reply_to(raw: bytes, server: WhoisServer, peer: str) -> bytes:
     except LookupFailed as error:
         text, outcome = failure_text(error), _outcome_of(error)
     except Exception:
-        log.exception("unhandled error answering a WHOIS query %s", uuid.uuid4().hex)
+        log.exception("unhandled error answering a WHOIS query %s", request_id)
         text, outcome = render.render_failure_line(render.Failure.INTERNAL), "error"
     if outcome == "ok" and text.startswith("No match for"):
         outcome = "not_found"
+    elapsed = time.perf_counter() - started
     server.metrics.count_request("whois", kind, outcome)
+    server.metrics.observe_duration("whois", kind, elapsed)
+    log_access(service="whois", request_id=request_id, kind=kind, outcome=outcome,
+               duration_seconds=elapsed, client=client, tier=tier)
     return text.encode("utf-8")
 
 

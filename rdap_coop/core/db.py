@@ -18,6 +18,7 @@ import orjson
 from rdap_coop.core.config import DatabaseSettings
 
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
+PooledConnection: TypeAlias = "asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 Connection: TypeAlias = (
     "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 )
@@ -40,10 +41,11 @@ async def _no_reset(connection: Connection) -> None:
     """
 
 
-async def open_pool(settings: DatabaseSettings) -> Pool:
-    """Create the pool without connecting: connections are made on first use."""
+async def open_pool(settings: DatabaseSettings, dsn: str | None = None) -> Pool:
+    """Create a pool to ``dsn`` (default: the preferred replica) without connecting:
+    connections are made on first use."""
     pool: Pool = asyncpg.create_pool(
-        settings.dsn,
+        dsn or settings.dsn,
         min_size=0,
         max_size=settings.pool_max_size,
         timeout=settings.connect_timeout_seconds,

@@ -4,13 +4,13 @@ Labels take only values from the fixed sets below -- service, query kind, outcom
 tier, reason -- never a domain, handle or address, so the series count stays bounded
 whatever clients send (and no personal data can reach a dashboard). Each process has
 its own registry object, passed explicitly like the settings; it is exposed on an
-internal port, apart from the public listeners.
+internal port, apart from the public listeners (core/internal_http.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, Literal, TypeVar, cast
 
 from prometheus_client import (
@@ -19,7 +19,6 @@ from prometheus_client import (
     Gauge,
     Histogram,
     multiprocess,
-    start_http_server,
 )
 from prometheus_client.exposition import generate_latest
 
@@ -100,8 +99,9 @@ class DatabaseMetrics:
 class Metrics:
     """Every metric of one process, registered in its own registry."""
 
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: Path | None = None) -> None:
         self.registry = CollectorRegistry()
+        self.multiprocess_dir = multiprocess_dir
         self._children: dict[tuple[object, ...], Any] = {}
         self.requests = Counter(
             "rdap_coop_requests",
@@ -204,35 +204,13 @@ class Metrics:
         return cast(M, child)
 
     def exposition(self) -> bytes:
+        """The Prometheus text: this process's metrics, or under several workers every
+        worker's, merged from prometheus-client's multiprocess files."""
         self.refresh()
-        return generate_latest(self.registry)
-
-
-@dataclass(slots=True)
-class MetricsServer:
-    """The internal exposition listener (a thread of prometheus-client's own)."""
-
-    stop: Callable[[], None]
-    port: int
-
-
-def serve_metrics(metrics: Metrics, host: str, port: int) -> MetricsServer:
-    return serve_registry(metrics.registry, host, port)
-
-
-def serve_worker_metrics(directory: str, host: str, port: int) -> MetricsServer:
-    """The supervisor's listener: every worker's values, merged from ``directory``."""
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
-    return serve_registry(registry, host, port)
-
-
-def serve_registry(registry: CollectorRegistry, host: str, port: int) -> MetricsServer:
-    server, thread = start_http_server(port, addr=host, registry=registry)
-
-    def stop() -> None:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-    return MetricsServer(stop=stop, port=server.server_address[1])
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(  # type: ignore[no-untyped-call]
+            merged, path=str(self.multiprocess_dir)
+        )
+        return generate_latest(merged)

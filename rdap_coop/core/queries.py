@@ -3,23 +3,20 @@
 SQL lives here as named constants with ``$n`` parameters. Each lookup returns plain
 frozen dataclasses (``rdap_coop.core.models``) built from rows in this module only;
 driver records and driver exceptions never leave it. Absence is a normal result
-(``None``), and driver, socket and timeout failures become ``BackendUnavailable``.
+(``None``). Which replica answers, failover, and turning driver, socket and timeout
+failures into ``BackendUnavailable`` are ``core/replicas.py``'s job.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-import asyncpg
-
 from rdap_coop.core.cache import LookupCache
-from rdap_coop.core.db import Connection, Pool
-from rdap_coop.core.errors import BackendUnavailable
+from rdap_coop.core.db import Connection
 from rdap_coop.core.models import (
     Contact,
     ContactRole,
@@ -35,6 +32,7 @@ from rdap_coop.core.models import (
     ReservedName,
 )
 from rdap_coop.core.names import DomainName
+from rdap_coop.core.replicas import ReplicaSet
 
 log = logging.getLogger(__name__)
 
@@ -179,24 +177,6 @@ _ROLE_BY_COLUMN = {
 
 _COLUMN_BY_ROLE = {role: column for column, role in _ROLE_BY_COLUMN.items()}
 
-# Failures of the connection itself: the replica restarted or a pooled connection
-# went stale. A read-only lookup is safe to retry once on a fresh connection.
-# An idle connection that received the server's shutdown notice surfaces as an
-# InternalClientError on its next use, so that one counts as a dead connection too.
-_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CannotConnectNowError,
-    ConnectionError,
-    OSError,
-)
-_BACKEND_ERRORS: tuple[type[BaseException], ...] = (
-    *_CONNECTION_ERRORS,
-    asyncpg.PostgresError,
-    TimeoutError,
-)
 
 
 class Registry:
@@ -204,13 +184,11 @@ class Registry:
 
     def __init__(
         self,
-        pool: Pool,
+        replicas: ReplicaSet,
         *,
-        acquire_timeout_seconds: float = 2.0,
         cache: LookupCache[object] | None = None,
     ) -> None:
-        self._pool = pool
-        self._acquire_timeout_seconds = acquire_timeout_seconds
+        self.replicas = replicas
         # Plain data only, before any policy (see core/cache.py); absent: no caching.
         self._cache: LookupCache[object] = (
             cache if cache is not None else LookupCache(ttl_seconds=0)
@@ -293,27 +271,7 @@ class Registry:
         return await self._with_connection(run)
 
     async def _with_connection(self, work: Callable[[Connection], Awaitable[R]]) -> R:
-        try:
-            try:
-                return await self._attempt(work)
-            except _CONNECTION_ERRORS as first:
-                log.info("retrying a lookup on a fresh connection after %s", type(first).__name__)
-                return await self._attempt(work)
-        except _BACKEND_ERRORS as error:
-            raise BackendUnavailable(
-                "The registration database is temporarily unavailable; try again shortly."
-            ) from error
-
-    async def _attempt(self, work: Callable[[Connection], Awaitable[R]]) -> R:
-        async with asyncio.timeout(self._acquire_timeout_seconds):
-            connection = await self._pool.acquire()
-        try:
-            return await work(connection)
-        except _CONNECTION_ERRORS:
-            connection.terminate()
-            raise
-        finally:
-            await self._pool.release(connection)
+        return await self.replicas.run(work)
 
 
 def _timestamp(value: str | None) -> datetime | None:

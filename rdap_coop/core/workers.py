@@ -11,7 +11,8 @@ gracefully, killing only those still running after the grace period.
 Workers share no memory, so what must be one across them lives outside: rate limits
 and the personal-data quota in Redis (the settings demand it), one paging-cursor
 secret (drawn here, before the workers start), and metrics in prometheus-client's
-multiprocess files, merged and exposed by the supervisor on the metrics port.
+multiprocess files; every worker binds the internal port too and answers
+``/metrics`` with all workers' values merged.
 """
 
 from __future__ import annotations
@@ -29,13 +30,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from types import FrameType
 
 from prometheus_client import multiprocess
 
 from rdap_coop.core.config import Settings
 from rdap_coop.core.cursor import new_secret
-from rdap_coop.core.metrics import serve_worker_metrics
 
 log = logging.getLogger(__name__)
 
@@ -61,23 +62,19 @@ def supervise(settings: Settings, worker: Worker) -> int:
     ``worker`` must be a module-level function (it is started in a fresh interpreter).
     Returns the exit status: 0 after a requested stop, 1 when workers kept failing.
     """
-    shared = _shared_settings(settings)
     with _metrics_directory() as directory:
-        exposition = None
-        if shared.metrics.port:
-            exposition = serve_worker_metrics(directory, shared.metrics.host, shared.metrics.port)
-        try:
-            return _Supervisor(shared, worker, directory).run()
-        finally:
-            if exposition is not None:
-                exposition.stop()
+        return _Supervisor(_shared_settings(settings, directory), worker, directory).run()
 
 
-def _shared_settings(settings: Settings) -> Settings:
-    """One cursor secret for all workers, so a page link works whichever one answers."""
-    if settings.rdap.cursor_secret is not None:
-        return settings
-    return replace(settings, rdap=replace(settings.rdap, cursor_secret=new_secret()))
+def _shared_settings(settings: Settings, metrics_directory: str) -> Settings:
+    """One cursor secret for all workers, so a page link works whichever one answers,
+    and the directory where their metrics meet."""
+    secret = settings.rdap.cursor_secret or new_secret()
+    return replace(
+        settings,
+        rdap=replace(settings.rdap, cursor_secret=secret),
+        metrics=replace(settings.metrics, multiprocess_dir=Path(metrics_directory)),
+    )
 
 
 @contextlib.contextmanager

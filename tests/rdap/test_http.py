@@ -196,15 +196,15 @@ async def test_forwarded_headers_from_untrusted_peers_are_ignored(
     from aiohttp.test_utils import TestServer
 
     from rdap_coop.app import create_app
-    from rdap_coop.core.db import close_pool, open_pool
     from rdap_coop.core.queries import Registry
     from rdap_coop.core.ratelimit_setup import build_rate_limiter
+    from rdap_coop.core.replicas import ReplicaSet
     from tests.conftest import make_settings
 
     settings = make_settings(test_database.reader_dsn, trusted_proxies="")
-    pool = await open_pool(settings.database)
+    replicas = await ReplicaSet.open(settings.database)
     limiter = build_rate_limiter(settings.rate_limit)
-    client: Client = TestClient(TestServer(create_app(settings, Registry(pool), limiter)))
+    client: Client = TestClient(TestServer(create_app(settings, Registry(replicas), limiter)))
     await client.start_server()
     try:
         response = await client.get(
@@ -215,4 +215,4 @@ async def test_forwarded_headers_from_untrusted_peers_are_ignored(
         assert "evil.example" not in orjson.dumps(body).decode()
     finally:
         await client.close()
-        await close_pool(pool)
+        await replicas.close()

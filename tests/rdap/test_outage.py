@@ -16,9 +16,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from rdap_coop.app import create_app
-from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit_setup import build_rate_limiter
+from rdap_coop.core.replicas import ReplicaSet
 from rdap_coop.embedded_postgres import EmbeddedPostgres, start_embedded_postgres
 from rdap_coop.sample import load_sample_registry
 from tests.conftest import READER_ROLE, make_settings
@@ -43,16 +43,16 @@ async def client(own_postgres: EmbeddedPostgres) -> AsyncIterator[Client]:
         database_statement_timeout_ms="300",
         cache_ttl_seconds="0",
     )
-    pool = await open_pool(settings.database)
+    replicas = await ReplicaSet.open(settings.database)
     limiter = build_rate_limiter(settings.rate_limit)
-    app = create_app(settings, Registry(pool, acquire_timeout_seconds=1.0), limiter)
+    app = create_app(settings, Registry(replicas), limiter)
     test_client: Client = TestClient(TestServer(app))
     await test_client.start_server()
     try:
         yield test_client
     finally:
         await test_client.close()
-        await close_pool(pool, timeout_seconds=1.0)
+        await replicas.close()
 
 
 async def lookup(client: Client) -> tuple[int, dict[str, str], dict[str, object]]:

@@ -13,9 +13,9 @@ import asyncpg
 import pytest
 
 from rdap_coop.core.config import Settings, WhoisSettings
-from rdap_coop.core.db import close_pool, open_pool
 from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit_setup import LimiterHandle, build_rate_limiter
+from rdap_coop.core.replicas import ReplicaSet
 from tests.conftest import SampleDatabase
 from whois_coop import render
 from whois_coop.server import WhoisServer
@@ -215,8 +215,8 @@ def test_serves_under_uvloop(settings: Settings) -> None:
     uvloop = pytest.importorskip("uvloop")
 
     async def scenario() -> bytes:
-        pool = await open_pool(settings.database)
-        server = WhoisServer(Registry(pool), settings.whois, build_rate_limiter(
+        replicas = await ReplicaSet.open(settings.database)
+        server = WhoisServer(Registry(replicas), settings.whois, build_rate_limiter(
             dataclasses.replace(settings.rate_limit, redis_url=None)))
         await server.start(hosts=["127.0.0.1"], port=0)
         try:
@@ -227,6 +227,6 @@ def test_serves_under_uvloop(settings: Settings) -> None:
             return reply
         finally:
             await server.stop()
-            await close_pool(pool)
+            await replicas.close()
 
     assert b"Domain Name: EXAMPLE.COOP" in uvloop.run(scenario())
