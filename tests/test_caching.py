@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from rdap_coop.core.replicas import ReplicaSet
 from tests.conftest import PROXY_HEADERS, SampleDatabase, make_settings
 from tests.conftest import RdapClient as Client
 from tests.rdap.test_access import Accredited, accredit
+from tests.whois_client import ask_whois
 from whois_coop.server import WhoisServer
 
 
@@ -122,14 +121,7 @@ async def test_whois_shares_public_replies_but_never_with_an_allow_listed_range(
     await server.start(hosts=["127.0.0.1"], port=0)
 
     async def ask(query: bytes, source: str = "127.0.0.1") -> str:
-        reader, writer = await asyncio.open_connection(
-            "127.0.0.1", server.ports[0], local_addr=(source, 0))
-        writer.write(query + b"\r\n")
-        reply = (await asyncio.wait_for(reader.read(), 5)).decode()
-        writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await writer.wait_closed()
-        return reply
+        return (await ask_whois(server.ports[0], query + b"\r\n", source=source)).decode()
 
     try:
         first = await ask(b"disputed.coop")

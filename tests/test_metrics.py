@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import urllib.error
 import urllib.request
@@ -20,6 +19,7 @@ from rdap_coop.core.ratelimit_setup import build_rate_limiter
 from rdap_coop.core.replicas import ReplicaSet
 from tests.conftest import PROXY_HEADERS, SampleDatabase, make_settings
 from tests.conftest import RdapClient as Client
+from tests.whois_client import ask_whois
 from whois_coop.server import WhoisServer
 
 
@@ -52,12 +52,7 @@ async def test_requests_limits_and_quota_are_counted_without_names(
         for path in ("/domain/example.coop", "/domain/nothing-here.coop",
                      "/domain/open-books.coop", "/domain/open-books.coop", "/help"):
             await client.get(path, headers={**PROXY_HEADERS, "X-Forwarded-For": "192.0.2.9"})
-        reader, writer = await asyncio.open_connection("127.0.0.1", whois.ports[0])
-        writer.write(b"example.coop\r\n")
-        await asyncio.wait_for(reader.read(), 5)
-        writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await writer.wait_closed()
+        await ask_whois(whois.ports[0], b"example.coop\r\n")
     finally:
         await whois.stop()
         await client.close()

@@ -7,8 +7,6 @@ nameservers, DNSSEC, the public contact data -- and on every redaction decision.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -23,6 +21,7 @@ from rdap_coop.core.ratelimit_setup import LimiterHandle
 from rdap_coop.core.statuses import rdap_statuses
 from tests.conftest import PROXY_HEADERS, DomainSecrets
 from tests.conftest import RdapClient as Client
+from tests.whois_client import ask_whois
 from whois_coop.server import WhoisServer
 
 REDACTED = "REDACTED FOR PRIVACY"
@@ -60,15 +59,7 @@ async def whois(
 
 
 async def whois_text(server: WhoisServer, query: str) -> str:
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.ports[0])
-    try:
-        writer.write(query.encode() + b"\r\n")
-        await writer.drain()
-        return (await asyncio.wait_for(reader.read(), 5)).decode("utf-8")
-    finally:
-        writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await writer.wait_closed()
+    return (await ask_whois(server.ports[0], query.encode() + b"\r\n")).decode("utf-8")
 
 
 def whois_fields(text: str) -> dict[str, list[str]]:

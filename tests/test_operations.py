@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 import orjson
@@ -17,6 +15,7 @@ from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit_setup import LimiterHandle
 from tests.conftest import PROXY_HEADERS
 from tests.conftest import RdapClient as Client
+from tests.whois_client import ask_whois
 from whois_coop.server import WhoisServer
 
 CLIENT = {**PROXY_HEADERS, "X-Forwarded-For": "192.0.2.9"}
@@ -59,12 +58,7 @@ async def test_every_query_leaves_one_access_line_without_query_strings(
     try:
         lookup = await client.get("/domain/open-books.coop", headers=CLIENT)
         search = await client.get("/entities?fn=Priya%20Shah", headers=CLIENT)
-        reader, writer = await asyncio.open_connection("127.0.0.1", whois.ports[0])
-        writer.write(b"open-books.coop\r\n")
-        reply = await asyncio.wait_for(reader.read(), 5)
-        writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await writer.wait_closed()
+        reply = await ask_whois(whois.ports[0], b"open-books.coop\r\n")
     finally:
         await whois.stop()
         await client.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import uuid
@@ -18,6 +17,7 @@ from rdap_coop.core.queries import Registry
 from rdap_coop.core.ratelimit_setup import LimiterHandle, build_rate_limiter
 from tests.conftest import PROXY_HEADERS, SampleDatabase, make_settings
 from tests.conftest import RdapClient as Client
+from tests.whois_client import ask_whois
 from whois_coop import render
 from whois_coop.server import WhoisServer
 
@@ -125,15 +125,7 @@ async def test_monitoring_probes_are_exempt(
 
 
 async def whois_query(server: WhoisServer, line: bytes) -> str:
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.ports[0])
-    try:
-        writer.write(line)
-        await writer.drain()
-        return (await asyncio.wait_for(reader.read(), 5)).decode()
-    finally:
-        writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await writer.wait_closed()
+    return (await ask_whois(server.ports[0], line)).decode()
 
 
 async def test_rdap_and_whois_share_one_budget(

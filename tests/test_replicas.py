@@ -30,6 +30,7 @@ from rdap_coop.embedded_postgres import EmbeddedPostgres, start_embedded_postgre
 from rdap_coop.sample import load_sample_registry
 from tests.conftest import PROXY_HEADERS, make_settings
 from tests.conftest import RdapClient as Client
+from tests.whois_client import ask_whois
 from whois_coop.server import WhoisServer
 
 READER = "rdap_coop_reader"
@@ -69,12 +70,7 @@ class Service:
         return response.status, orjson.loads(await response.read())
 
     async def port43(self, query: bytes) -> str:
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.whois.ports[0])
-        writer.write(query + b"\r\n")
-        reply = await asyncio.wait_for(reader.read(), 10)
-        writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await writer.wait_closed()
+        reply = await ask_whois(self.whois.ports[0], query + b"\r\n", timeout_seconds=10)
         return reply.decode()
 
     def in_use(self) -> int | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +18,7 @@ from rdap_coop.core.usage import Labels, UsageLedger
 from rdap_coop.report import add_report_parser, previous_month, run_report
 from tests.conftest import PROXY_HEADERS, SampleDatabase, make_settings
 from tests.conftest import RdapClient as Client
+from tests.whois_client import ask_whois
 from whois_coop.server import WhoisServer
 
 OCTOBER = datetime(2026, 10, 12, 9, 30, tzinfo=UTC)
@@ -219,13 +218,7 @@ WHOIS_NON_QUERIES = [b"frobnicate example.coop"]
 
 
 async def whois_ask(port: int, query: bytes) -> bytes:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(query + b"\r\n")
-    reply = await asyncio.wait_for(reader.read(), 5)
-    writer.close()
-    with contextlib.suppress(ConnectionError, OSError):
-        await writer.wait_closed()
-    return reply
+    return await ask_whois(port, query + b"\r\n")
 
 
 async def test_the_report_counts_the_queries_the_servers_answered(

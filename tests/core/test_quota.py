@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import uuid
 
@@ -27,6 +25,7 @@ from rdap_coop.core.quota import (
 from rdap_coop.core.ratelimit_setup import build_rate_limiter
 from tests.conftest import PROXY_HEADERS, SampleDatabase, make_settings
 from tests.conftest import RdapClient as Client
+from tests.whois_client import ask_whois
 from whois_coop.server import WhoisServer
 
 POLICY = QuotaPolicy(daily_contacts=5, strikes_for_long_block=3, strike_window_days=30,
@@ -153,12 +152,7 @@ async def test_past_the_quota_consented_data_is_redacted_in_rdap_and_whois(
         assert registrant_name(other) == "Priya Shah"
         # Port 43 draws on the same quota (its client is 127.0.0.1).
         for _ in range(2):
-            reader, writer = await asyncio.open_connection("127.0.0.1", whois.ports[0])
-            writer.write(b"open-books.coop\r\n")
-            reply = (await asyncio.wait_for(reader.read(), 5)).decode()
-            writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await writer.wait_closed()
+            reply = (await ask_whois(whois.ports[0], b"open-books.coop\r\n")).decode()
         assert "Registrant Name: REDACTED FOR PRIVACY" in reply
         assert "Priya Shah" not in reply
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from rdap_coop.core.ratelimit_setup import LimiterHandle
 from rdap_coop.core.redaction import AccessTier
 from tests.conftest import PROXY_HEADERS, DomainSecrets, SampleDatabase
 from tests.conftest import RdapClient as Client
+from tests.whois_client import ask_whois
 from whois_coop.server import WhoisServer
 
 GOLDEN = Path(__file__).parent.parent / "golden"
@@ -296,14 +296,7 @@ async def test_whois_is_public_except_for_allow_listed_ranges(
     await server.start(hosts=["127.0.0.1"], port=0)
 
     async def ask(source: str) -> str:
-        reader, writer = await asyncio.open_connection(
-            "127.0.0.1", server.ports[0], local_addr=(source, 0))
-        writer.write(b"disputed.coop\r\n")
-        reply = (await asyncio.wait_for(reader.read(), 5)).decode()
-        writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await writer.wait_closed()
-        return reply
+        return (await ask_whois(server.ports[0], b"disputed.coop\r\n", source=source)).decode()
 
     try:
         assert "Registrant Name: REDACTED FOR PRIVACY" in await ask("127.0.0.1")
