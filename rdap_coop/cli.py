@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="serve RDAP; settings from RDAP_COOP_* variables over a TOML file"
     )
+    serve.add_argument("--metrics-port", type=int, default=None,
+                       help="internal port for /metrics, /health, /ready (0: off)")
     serve.add_argument("--workers", type=int, default=None,
                        help="processes sharing the port (default: RDAP_COOP_WORKERS or 1)")
     _config_option(serve)
@@ -120,7 +122,8 @@ def _config_check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     configuration = load_configuration(env, args.config)
-    settings = configuration.settings.with_workers(args.workers)
+    settings = configuration.settings.with_workers(args.workers).with_metrics_port(
+        args.metrics_port)
     configure_logging(settings.logging)
     announce_configuration(configuration)
     return serve(settings)

@@ -95,7 +95,10 @@ def environment(test_database: SampleDatabase, test_redis_url: str) -> dict[str,
 
 @pytest.fixture
 def supervised(environment: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    process = start(["rdap-coop", "serve", "--workers", "2"], environment)
+    # The metrics port from the command line this time, as operators may give it.
+    own = {k: v for k, v in environment.items() if k != "RDAP_COOP_METRICS_PORT"}
+    process = start(["rdap-coop", "serve", "--workers", "2", "--metrics-port",
+                     environment["RDAP_COOP_METRICS_PORT"]], own)
     try:
         yield process, environment["RDAP_COOP_RDAP_PORT"]
     finally:

@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     command = commands.add_parser(
         "serve", help="serve WHOIS; settings from RDAP_COOP_* variables over a TOML file"
     )
+    command.add_argument("--metrics-port", type=int, default=None,
+                       help="internal port for /metrics, /health, /ready (0: off)")
     command.add_argument("--workers", type=int, default=None,
                          help="processes sharing the port (default: RDAP_COOP_WORKERS or 1)")
     command.add_argument("--config", type=Path, metavar="PATH",
@@ -67,7 +69,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args = parser.parse_args(argv)
     try:
         configuration = load_configuration(os.environ if env is None else env, args.config)
-        settings = configuration.settings.with_workers(args.workers)
+        settings = configuration.settings.with_workers(args.workers).with_metrics_port(
+            args.metrics_port)
         configure_logging(settings.logging)
         announce_configuration(configuration)
         if settings.workers > 1:

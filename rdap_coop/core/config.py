@@ -69,6 +69,14 @@ class Settings:
     # Processes serving the same ports (SO_REUSEPORT); see rdap_coop.core.workers.
     workers: int = 1
 
+    def with_metrics_port(self, port: int | None) -> Settings:
+        """These settings with ``--metrics-port`` applied (None keeps the configured one)."""
+        if port is None:
+            return self
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"--metrics-port must be between 0 and 65535, not {port}")
+        return replace(self, metrics=replace(self.metrics, port=port))
+
     def with_workers(self, workers: int | None) -> Settings:
         """These settings with ``--workers`` applied (None keeps the configured count)."""
         if workers is None:
