@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench fuzz soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,17 @@ bench: $(STAMP)
 	command -v redis-server >/dev/null || apt-get install -y -q redis-server
 	cc -O2 -pthread -o $(VENV)/whois_load bench/whois_load.c
 	$(BIN)/python bench/run.py --whois-load $(VENV)/whois_load $(ARGS)
+
+# The long robustness runs (their quick versions are part of `make test`): the fuzzers
+# with SCALE times the examples, the coverage-guided parser fuzzers for RUNS inputs each.
+fuzz: $(STAMP)
+	RDAP_COOP_TEST_FUZZ_SCALE=$(or $(SCALE),100) $(BIN)/python -m pytest tests/fuzz -q \
+		-p no:cacheprovider -o timeout=0
+	$(BIN)/python fuzz/parsers.py --runs $(or $(RUNS),1000000)
+
+# The demo under steady mixed load, watching memory, descriptors and errors (see soak/).
+soak: $(STAMP)
+	$(BIN)/python soak/soak.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check rdap_coop tests
