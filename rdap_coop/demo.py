@@ -34,7 +34,7 @@ DEMO_CLIENTS = (
 )
 
 
-def demo_clients(directory: Path) -> tuple[Path, list[str]]:
+def demo_clients(directory: Path, base_url: str) -> tuple[Path, list[str]]:
     """A clients file with one demo client per tier, and banner lines with their tokens."""
     path = directory / "clients.toml"
     lines = ["Demo clients (bearer tokens; try them on domain/disputed.coop):"]
@@ -44,7 +44,7 @@ def demo_clients(directory: Path) -> tuple[Path, list[str]]:
             now=datetime.now(UTC),
         )
         lines.append(f"  {tier.value:<16} {token}")
-    base = "curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8080/domain/disputed.coop"
+    base = f"curl -H 'Authorization: Bearer <token>' {base_url}domain/disputed.coop"
     lines.append(f"  e.g. {base}")
     lines.append("  law enforcement adds ?roidc1_qp=criminalInvestigationAndDNSAbuse")
     return path, lines
@@ -86,13 +86,13 @@ async def run_demo(args: argparse.Namespace, environment: Mapping[str, str]) -> 
         report = await load_sample_registry(
             server.dsn(DEMO_DATABASE), domains=args.domains, seed=args.seed
         )
+        base_url = f"http://127.0.0.1:{args.rdap_port}/"
         access_lines: list[str] = []
         clients_file = args.clients
         if clients_file is None:
-            clients_file, access_lines = demo_clients(Path(scratch))
+            clients_file, access_lines = demo_clients(Path(scratch), base_url)
         audit_log = args.audit_log or Path(scratch) / "audit.jsonl"
         access_lines.append(f"Audit log of disclosures: {audit_log}")
-        base_url = f"http://127.0.0.1:{args.rdap_port}/"
         env = {key: value for key, value in environment.items() if key.startswith("RDAP_COOP_")}
         env |= {
             "RDAP_COOP_DATABASE_DSN": server.dsn(DEMO_DATABASE, user=READER_ROLE),
