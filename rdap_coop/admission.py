@@ -21,6 +21,7 @@ from rdap_coop.app_keys import (
     CLIENT_KEY,
     IDENTITY,
     METRICS,
+    OPENAPI_ROUTE,
     PAGE_ROUTE,
     QUERY_KIND,
     RATE_LIMITER,
@@ -104,7 +105,7 @@ def identity_of(request: web.Request) -> Identity:
     return identity
 
 
-UNCHARGED_ROUTES = frozenset({PAGE_ROUTE, STATIC_ROUTE})
+UNCHARGED_ROUTES = frozenset({PAGE_ROUTE, STATIC_ROUTE, OPENAPI_ROUTE})
 
 
 async def charge(request: web.Request, identity: Identity) -> Decision | None:

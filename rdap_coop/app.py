@@ -21,6 +21,7 @@ from rdap_coop.app_keys import (
     CURSOR_CODEC,
     HEALTH_ROUTE,
     METRICS,
+    OPENAPI_ROUTE,
     PAGE_ROUTE,
     PERSONAL_DATA_QUOTA,
     RATE_LIMITER,
@@ -101,6 +102,8 @@ def create_app(
     # The public lookup page; free of rate-limit charges (it only calls the API).
     app.router.add_get(base + "/", page.lookup_page, name=PAGE_ROUTE)
     app.router.add_get(base + "/static/{name}", page.static_asset, name=STATIC_ROUTE)
+    # The OpenAPI description of every route here, for client generators and API tests.
+    app.router.add_get(base + "/openapi.yaml", page.openapi_document, name=OPENAPI_ROUTE)
     # Liveness and readiness for load balancers and orchestrators (also served on the
     # internal port), at the root whatever the base path.
     app.router.add_get("/health", handlers.health, name=HEALTH_ROUTE)

@@ -35,9 +35,11 @@ REQUEST_ID = web.RequestKey("request_id", str)
 QUERY_KIND = web.RequestKey("query_kind", str)
 ANSWERED = web.RequestKey("answered", Answered)
 CURSOR_CODEC = web.AppKey("cursor_codec", CursorCodec)
-# Route names of the lookup page and its assets: served without a rate-limit charge.
+# Route names of the lookup page, its assets and the OpenAPI description: served
+# without a rate-limit charge.
 PAGE_ROUTE = "lookup-page"
 STATIC_ROUTE = "lookup-page-static"
+OPENAPI_ROUTE = "openapi-document"
 # Operators' probes: answered before any limit, count or cache (middleware.py).
 HEALTH_ROUTE = "health"
 READY_ROUTE = "ready"

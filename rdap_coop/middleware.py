@@ -19,7 +19,14 @@ from collections.abc import Awaitable, Callable
 import orjson
 from aiohttp import web
 
-from rdap_coop.admission import charge, identify, identity_of, query_kind, rate_limit_headers
+from rdap_coop.admission import (
+    UNCHARGED_ROUTES,
+    charge,
+    identify,
+    identity_of,
+    query_kind,
+    rate_limit_headers,
+)
 from rdap_coop.app_keys import (
     ACCESS,
     ANSWERED,
@@ -212,7 +219,8 @@ def _public_caching(request: web.Request, response: web.StreamResponse) -> web.S
         return response
     etag = response.headers.get("ETag") or etag_of(body)
     response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE_SECONDS}"
+    # A handler's own public lifetime stands (the page's assets keep theirs longer).
+    response.headers.setdefault("Cache-Control", f"public, max-age={PUBLIC_MAX_AGE_SECONDS}")
     wanted = request.headers.get("If-None-Match", "")
     if etag in (tag.strip() for tag in wanted.split(",")) or wanted.strip() == "*":
         not_modified = web.Response(status=304, headers={
@@ -232,8 +240,8 @@ async def _account_for(
     """
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Vary"] = "Authorization, Accept"
-    if response.status != 200:
-        return
+    if response.status != 200 or request.match_info.route.name in UNCHARGED_ROUTES:
+        return  # nothing disclosed: an error, or the page, its assets, the API description
     await request.app[ACCESS].record(
         identity,
         service="rdap",

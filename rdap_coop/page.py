@@ -3,6 +3,8 @@
 The page is plain HTML, CSS and one script that calls this same RDAP service, so it
 shows exactly what the API shows -- including every redaction -- and nothing else.
 Its Content-Security-Policy forbids inline script and any resource from elsewhere.
+The OpenAPI description of the service, ``/openapi.yaml``, is served from the same
+directory and, like the page, costs no rate-limit budget.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ CONTENT_TYPES: Final = {
     "lookup.js": "text/javascript",
     "favicon.svg": "image/svg+xml",
 }
+OPENAPI_DOCUMENT: Final = "openapi.yaml"
 PAGE_HEADERS: Final = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -41,6 +44,15 @@ def _asset(name: str) -> web.Response:
 
 async def lookup_page(request: web.Request) -> web.Response:
     return _asset("index.html")
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    # Cacheable like any public answer: the edge adds its ETag and Cache-Control.
+    body = (STATIC / OPENAPI_DOCUMENT).read_bytes()
+    return web.Response(
+        body=body, content_type="application/yaml", charset="utf-8",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
 async def static_asset(request: web.Request) -> web.Response:

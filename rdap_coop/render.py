@@ -388,8 +388,10 @@ def _help_notice(limits_description: tuple[str, ...]) -> dict[str, object]:
             "given as A-labels or U-labels.",
             "Nameserver lookups: nameserver/ followed by the host name.",
             "Registrar lookups: entity/ followed by the registrar's IANA Registrar ID.",
-            "Searches are not offered to the public. ip/ and autnum/ queries are not "
-            "served by a domain registry and return 501.",
+            "Searches: domains?name=, nsLdhName= or nsIp=; nameservers?name= or ip=; "
+            "entities?fn= or handle= (registrars); with paging (cursor, count), sorting "
+            "(sort) and field sets (fieldSet=id, brief or full). ip/ and autnum/ queries "
+            "are not served by a domain registry and return 501.",
             "Contact data is redacted following the ICANN Registration Data Policy; see the "
             "redacted member of each response (RFC 9537).",
             "Requests are rate limited per client; over the limit the reply is 429 with "

@@ -44,15 +44,16 @@ FIELD_SET_DESCRIPTIONS = {
     "brief": "Identifiers, status, events and addresses; no entities.",
     "full": "Every member a lookup returns (the default).",
 }
+# RFC 8977 §2.3.1: each sort's JSONPath, relative to the results member of the answer
+# (a nameserver search's results are nameserverSearchResults, not domainSearchResults).
 SORT_JSON_PATHS = {
-    "name": "$.domainSearchResults[*].ldhName",
-    "registrationDate": "$.domainSearchResults[*].events[?(@.eventAction=='registration')]"
-    ".eventDate",
-    "expirationDate": "$.domainSearchResults[*].events[?(@.eventAction=='expiration')]"
-    ".eventDate",
-    "lastChangedDate": "$.domainSearchResults[*].events[?(@.eventAction=='last changed')]"
-    ".eventDate",
+    "name": "[*].ldhName",
+    "registrationDate": "[*].events[?(@.eventAction=='registration')].eventDate",
+    "expirationDate": "[*].events[?(@.eventAction=='expiration')].eventDate",
+    "lastChangedDate": "[*].events[?(@.eventAction=='last changed')].eventDate",
 }
+# Registrars are ordered by IANA Registrar ID, their handle (core/search_queries.py).
+REGISTRAR_SORT_JSON_PATHS = {"name": "[*].handle"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ def _top(
         conformance.append(REDACTED_CONFORMANCE)
     top: dict[str, object] = {"rdapConformance": conformance, member: results}
     if meta is not None:
-        top.update(_metadata(ctx, meta))
+        top.update(_metadata(ctx, meta, member))
     top["notices"] = search_notices(ctx, truncated=truncated)
     if redacted:
         top["redacted"] = redacted
@@ -143,7 +144,7 @@ def with_params(url: str, changes: Mapping[str, str | None]) -> str:
     return urlunsplit(parts._replace(query=urlencode(params)))
 
 
-def _metadata(ctx: RenderContext, meta: SearchMeta) -> dict[str, object]:
+def _metadata(ctx: RenderContext, meta: SearchMeta, member: str) -> dict[str, object]:
     paging: dict[str, object] = {"pageSize": meta.page_size, "pageNumber": meta.page_number}
     if meta.total is not None:
         paging["totalCount"] = meta.total
@@ -155,7 +156,7 @@ def _metadata(ctx: RenderContext, meta: SearchMeta) -> dict[str, object]:
         "paging_metadata": paging,
         "sorting_metadata": {
             "currentSort": meta.sort,
-            "availableSorts": [_sort_option(ctx, meta, prop) for prop in meta.available_sorts],
+            "availableSorts": [_sort_option(ctx, prop, member) for prop in meta.available_sorts],
         },
         "subsetting_metadata": {
             "currentFieldSet": meta.field_set,
@@ -175,10 +176,11 @@ def _metadata(ctx: RenderContext, meta: SearchMeta) -> dict[str, object]:
     }
 
 
-def _sort_option(ctx: RenderContext, meta: SearchMeta, prop: str) -> dict[str, object]:
+def _sort_option(ctx: RenderContext, prop: str, member: str) -> dict[str, object]:
     option: dict[str, object] = {"property": prop, "default": prop == "name"}
-    if prop in SORT_JSON_PATHS:
-        option["jsonPath"] = SORT_JSON_PATHS[prop]
+    paths = REGISTRAR_SORT_JSON_PATHS if member == "entitySearchResults" else SORT_JSON_PATHS
+    if prop in paths:
+        option["jsonPath"] = f"$.{member}{paths[prop]}"
     option["links"] = [link(value=ctx.request_url, rel="alternate",
                             href=with_params(ctx.request_url, {"sort": prop, "cursor": None}),
                             media_type=RDAP_MEDIA_TYPE)]

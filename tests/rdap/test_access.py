@@ -170,6 +170,19 @@ async def test_a_registrar_sees_its_own_domains_in_full_and_others_redacted(
     assert "Registrant Name" in {e["name"]["type"] for e in mine["redacted"]}
 
 
+async def test_pages_that_show_no_registration_data_are_not_audited(
+    client: Client, accredited: Accredited
+) -> None:
+    headers = {**PROXY_HEADERS, "Authorization": f"Bearer {accredited.tokens['registrar']}"}
+    for path in ("/", "/static/lookup.css", "/openapi.yaml"):
+        response = await client.get(path, headers=headers)
+        assert response.status == 200, path
+        assert response.headers["Cache-Control"] == "private, no-store"  # still private
+    assert not accredited.audit_log.exists() or accredited.audit_log.read_text() == ""
+    await get(client, "/domain/example.coop", accredited.tokens["registrar"])
+    assert len(accredited.audit_log.read_text().splitlines()) == 1  # a lookup still is
+
+
 @pytest.mark.parametrize(
     ("token_name", "reason"),
     [("bogus", "unknown"), ("revoked", "revoked"), ("wrong-address", "wrong_address")],

@@ -874,7 +874,8 @@ def test_help_has_only_conformance_and_notices() -> None:
     assert notices[0]["links"][0]["rel"] == "terms-of-service"
     assert notices[0]["links"][0]["value"] == url
     text = " ".join(notices[1]["description"])
-    for topic in ("domain/", "nameserver/", "entity/", "501", "Searches are not offered"):
+    for topic in ("domain/", "nameserver/", "entity/", "501", "domains?name=", "nameservers?name=",
+                  "entities?fn="):
         assert topic in text
 
 
