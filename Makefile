@@ -32,9 +32,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py --whois-load $(VENV)/whois_load $(ARGS)
 
 # The long robustness runs (their quick versions are part of `make test`): the fuzzers
-# with SCALE times the examples, the coverage-guided parser fuzzers for RUNS inputs each.
+# with SCALE times the examples and the faults repeated SCALE/10 times, then the
+# coverage-guided parser fuzzers for RUNS inputs each.
 fuzz: $(STAMP)
-	RDAP_COOP_TEST_FUZZ_SCALE=$(or $(SCALE),100) $(BIN)/python -m pytest tests/fuzz -q \
+	RDAP_COOP_TEST_FUZZ_SCALE=$(or $(SCALE),100) $(BIN)/python -m pytest tests/fuzz tests/faults -q \
 		-p no:cacheprovider -o timeout=0
 	$(BIN)/python fuzz/parsers.py --runs $(or $(RUNS),1000000)
 

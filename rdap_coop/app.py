@@ -44,6 +44,7 @@ from rdap_coop.middleware import rdap_edge
 class ServerOptions(TypedDict):
     max_line_size: int
     max_field_size: int
+    keepalive_timeout: float
 
 
 
@@ -58,7 +59,13 @@ def server_options(settings: Settings) -> ServerOptions:
     middleware runs; the limit is raised well above ``max_path_bytes`` so that long
     queries reach the edge and get an RFC 9083 error body instead.
     """
-    return ServerOptions(max_line_size=settings.rdap.max_request_line_bytes, max_field_size=16384)
+    # An idle or half-sent request holds its connection no longer than a request may take
+    # (aiohttp's own default is 75 s: a slowloris needs few connections to hold many).
+    return ServerOptions(
+        max_line_size=settings.rdap.max_request_line_bytes,
+        max_field_size=16384,
+        keepalive_timeout=settings.rdap.request_timeout_seconds,
+    )
 
 
 def create_app(

@@ -143,7 +143,23 @@ async def rdap_edge(request: web.Request, handler: Handler) -> web.StreamRespons
         client=identity.client_id or request.get(CLIENT_KEY, UNKNOWN_CLIENT_KEY),
         tier=identity.viewer.tier.value,
     )
+    await _send_within(request, response, settings.request_timeout_seconds)
     return response
+
+
+async def _send_within(
+    request: web.Request, response: web.StreamResponse, seconds: float
+) -> None:
+    """Write the answer here, within a deadline: aiohttp itself waits without end for a
+    client that does not read (pipelined requests behind a zero receive window), and
+    each such client would hold a connection and its buffers for ever."""
+    try:
+        async with asyncio.timeout(seconds):
+            await response.prepare(request)
+            await response.write_eof()
+    except TimeoutError:
+        if request.transport is not None:
+            request.transport.abort()
 
 
 async def _serve(

@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rdap_coop.core.config import ConfigError, Settings, load_configuration
@@ -60,7 +61,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         "serve", help="serve WHOIS; settings from RDAP_COOP_* variables over a TOML file"
     )
     command.add_argument("--metrics-port", type=int, default=None,
-                       help="internal port for /metrics, /health, /ready (0: off)")
+                         help="internal port for /metrics, /health, /ready (0: off)")
     command.add_argument("--workers", type=int, default=None,
                          help="processes sharing the port (default: RDAP_COOP_WORKERS or 1)")
     command.add_argument("--config", type=Path, metavar="PATH",
@@ -71,6 +72,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         configuration = load_configuration(os.environ if env is None else env, args.config)
         settings = configuration.settings.with_workers(args.workers).with_metrics_port(
             args.metrics_port)
+        # Its own application_name, so operators tell its sessions apart on the replica.
+        settings = replace(settings, database=replace(settings.database,
+                                                      application_name="whois-coop"))
         configure_logging(settings.logging)
         announce_configuration(configuration)
         if settings.workers > 1:

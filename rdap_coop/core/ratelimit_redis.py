@@ -50,9 +50,11 @@ def create_redis_client(
 ) -> Redis:
     """A client that fails fast, so a dead or hung Redis costs a probe one timeout.
 
-    Connects lazily (nothing happens here). ``timeout_seconds`` bounds connecting,
-    each reply, and the wait for one of the ``max_connections`` pooled connections:
-    a burst of requests queues for a connection rather than opening hundreds at once.
+    Connects lazily (nothing happens here). ``timeout_seconds`` bounds connecting and
+    each reply, which is what tells a dead or hung Redis. The wait for one of the
+    ``max_connections`` pooled connections is not bounded here: it is our own load, not
+    Redis being away (bounding it made a burst from one client look like an outage and
+    unshare every budget for seconds); the request deadline bounds the whole request.
     One immediate retry on a connection error lets a pooled connection broken by a
     Redis restart reconnect instead of failing over; a timeout is not retried. (The
     library's default, ten retries with backoff, would stall requests for seconds.)
@@ -61,7 +63,7 @@ def create_redis_client(
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
-        timeout=timeout_seconds,
+        timeout=None,
         socket_timeout=timeout_seconds,
         socket_connect_timeout=timeout_seconds,
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),

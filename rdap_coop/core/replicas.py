@@ -83,6 +83,7 @@ class Replica:
     lag_seconds: float | None = None
     freshness: datetime | None = None
     retry_at: float = 0.0  # monotonic time after which a down replica is tried again
+    answered_at: float = float("-inf")  # monotonic time of its last successful lookup or check
 
     @property
     def label(self) -> str:
@@ -174,6 +175,7 @@ class ReplicaSet:
             raise
         finally:
             await replica.pool.release(connection)
+        replica.answered_at = self._clock()
         if not replica.is_up:
             self._mark_up(replica)
         return result
@@ -185,7 +187,13 @@ class ReplicaSet:
                 return await pool.acquire()
         except TimeoutError:
             # (TimeoutError is an OSError: tell overload apart from a dead replica here.)
-            if pool.get_idle_size() == 0 and pool.get_size() >= self._settings.pool_max_size:
+            # A replica with a lookup in progress, or that answered while we waited, is
+            # alive: the wait was overload. Free slots at this instant prove nothing: a
+            # connection released a moment ago and not yet taken by the next waiter, or
+            # one still being made, looks like a slot that could not connect.
+            working = pool.get_size() > pool.get_idle_size()
+            waited = self._settings.acquire_timeout_seconds
+            if working or self._clock() - replica.answered_at <= waited:
                 raise _PoolBusy from None
             raise _Unreachable(f"no connection to replica {replica.label} in time") from None
 
@@ -232,6 +240,8 @@ class ReplicaSet:
         try:
             async with asyncio.timeout(self._settings.replica_check_seconds * 2):
                 await self._attempt(replica, probe)
+        except _PoolBusy:
+            pass  # every connection is answering lookups: alive, its lag as last measured
         except BACKEND_ERRORS as error:
             await self._mark_down(replica, error)
 

@@ -51,12 +51,13 @@ async def withheld_personal_values(admin_dsn: str) -> frozenset[str]:
 def rdap_problems(
     status: int, headers: Mapping[str, str], body: bytes, secrets: frozenset[str]
 ) -> list[str]:
-    """Everything wrong with one anonymous RDAP response (empty when it is sound)."""
+    """Everything wrong with one RDAP response (empty when it is sound). ``secrets`` is
+    what the asker may not see: pass an empty set for an accredited client's answer."""
     problems = []
     if status >= 500 and status not in (501, 503):  # 501: ip/ and autnum/, by design
         problems.append(f"status {status}")
-    if status == 503 and "Retry-After" not in headers:
-        problems.append("503 without Retry-After")
+    if status in (429, 503) and not headers.get("Retry-After", "").isdigit():
+        problems.append(f"{status} without Retry-After in seconds")
     text = body.decode("utf-8", "replace")
     problems += [f"leaks {marker!r}" for marker in LEAK_MARKERS if marker in text]
     problems += ["leaks personal data" for secret in secrets if secret in text][:1]

@@ -1,0 +1,1 @@
+"""Fault injection: the real services, as processes, over a real primary and hot standbys."""
