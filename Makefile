@@ -37,7 +37,7 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	RDAP_COOP_TEST_FUZZ_SCALE=$(or $(SCALE),100) $(BIN)/python -m pytest tests/fuzz tests/faults -q \
 		-p no:cacheprovider -o timeout=0
-	$(BIN)/python fuzz/parsers.py --runs $(or $(RUNS),1000000)
+	$(BIN)/python fuzz/parsers.py --runs $(or $(RUNS),1000000) --jobs 2
 
 # The demo under steady mixed load, watching memory, descriptors and errors (see soak/).
 soak: $(STAMP)

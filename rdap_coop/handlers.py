@@ -55,7 +55,9 @@ def path_argument(request: web.Request) -> str:
     """
     raw_segment = request.raw_path.split("?", 1)[0].rsplit("/", 1)[-1]
     try:
-        return unquote_to_bytes(raw_segment).decode("utf-8")
+        # surrogateescape: raw bytes the pure-Python HTTP parser kept as surrogates
+        # decode strictly below, like their percent-encoded twins.
+        return unquote_to_bytes(raw_segment.encode("utf-8", "surrogateescape")).decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidQuery("The query is not valid UTF-8.") from None
 

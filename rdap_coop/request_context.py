@@ -55,7 +55,18 @@ def _derive_request_url(request: web.Request, settings: RdapSettings) -> str:
         scheme = base.scheme
     if not _HOST.fullmatch(host):
         host = base.netloc
-    return f"{scheme}://{host}{quote(request.raw_path, safe=_URI_SAFE)}"
+    target = _origin_form(request.raw_path).encode("utf-8", "surrogateescape")
+    return f"{scheme}://{host}{quote(target, safe=_URI_SAFE)}"
+
+
+def _origin_form(raw_target: str) -> str:
+    """The path and query of the request target. An absolute-form target (RFC 9112
+    §3.2.2, ``GET http://host/domain/x``) carries an authority that is not ours to echo;
+    and raw non-ASCII bytes (kept as surrogates by aiohttp's pure-Python parser) are
+    percent-encoded as the bytes they were, never a 500."""
+    if raw_target.startswith("/"):
+        return raw_target
+    return "/" + raw_target.partition("://")[2].partition("/")[2]
 
 
 def limits_description(limits: RateLimitSettings) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from rdap_coop.core.lifecycle import run, wait_for_stop_signal
 from rdap_coop.core.logs import configure_logging
 from rdap_coop.core.runtime import open_runtime
 from rdap_coop.core.workers import supervise
+from rdap_coop.http_server import RdapAppRunner
 from whois_coop.server import WhoisServer
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ async def serve_until_stopped(
     app = create_app(
         settings, runtime.registry, runtime.limits, runtime.metrics, runtime.access
     )
-    runner = web.AppRunner(app, access_log=None, **server_options(settings))
+    runner = RdapAppRunner(app, access_log=None, **server_options(settings))
     whois = WhoisServer(
         runtime.registry,
         settings.whois,

@@ -79,7 +79,7 @@ def _tool(name: str) -> str:
 
 
 def test_ruff_is_clean() -> None:
-    command = [_tool("ruff"), "check", "rdap_coop", "whois_coop", "tests", "bench", "soak"]
+    command = [_tool("ruff"), "check", "rdap_coop", "whois_coop", "tests", "bench", "soak", "fuzz"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
