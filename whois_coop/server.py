@@ -203,6 +203,8 @@ class WhoisProtocol(asyncio.Protocol):
         self._admitted = False
         self._buffer = bytearray()
         self._query_taken = False  # one query per connection (RFC 3912)
+        self._replied = False
+        self._peer_closed = False
         self._reply: asyncio.Task[None] | None = None
         self._timers: list[asyncio.TimerHandle] = []
 
@@ -239,10 +241,12 @@ class WhoisProtocol(asyncio.Protocol):
             self._close_with(render.Failure.TOO_LONG)
 
     def eof_received(self) -> bool:
+        self._peer_closed = True
         # A client that half-closes without a line terminator still gets its answer.
         if not self._query_taken and self._buffer:
             self._answer(bytes(self._buffer))
-        return self._query_taken
+        # Our half stays open only while a reply is still to be written.
+        return self._query_taken and not self._replied
 
     def connection_lost(self, exc: Exception | None) -> None:
         for timer in self._timers:
@@ -284,9 +288,17 @@ class WhoisProtocol(asyncio.Protocol):
     def _send(self, payload: bytes) -> None:
         if self._transport is None:
             return
+        self._replied = True
         self._transport.write(payload)
-        # close() flushes what is buffered; a client that never reads is cut off.
-        self._transport.close()
+        if self._peer_closed:
+            self._transport.close()  # flushes what is buffered, then closes
+        else:
+            # A lingering close: end our half and let the client end its own. Closing
+            # with bytes of its still unread (more after its line, or a line too long)
+            # makes the kernel reset the connection, and a reset can destroy the reply
+            # before the client reads it. Its later bytes are ignored, and the timer
+            # below still cuts off a client that never reads or never closes.
+            self._transport.write_eof()
         self._timers.append(
             asyncio.get_running_loop().call_later(self._settings.write_timeout_seconds, self.abort)
         )

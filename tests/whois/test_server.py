@@ -230,3 +230,19 @@ def test_serves_under_uvloop(settings: Settings) -> None:
             await replicas.close()
 
     assert b"Domain Name: EXAMPLE.COOP" in uvloop.run(scenario())
+
+
+async def test_an_overlong_line_still_gets_its_reply_not_a_reset(whois: WhoisServer) -> None:
+    # The server answers after max_query_bytes while the client is still sending; closing
+    # then with unread bytes would reset the connection and could destroy the reply.
+    reader, writer = await asyncio.open_connection("127.0.0.1", whois.ports[0])
+    try:
+        writer.write(b"x" * 300_000)
+        await writer.drain()
+        writer.write_eof()
+        reply = await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError, OSError):
+            await writer.wait_closed()
+    assert reply.decode() == render.render_failure_line(render.Failure.TOO_LONG)
