@@ -103,11 +103,17 @@ class CursorCodec:
         """Return the token for ``state``.
 
         Raises ValueError for states no token may carry (a key part that is not str,
-        int or None, a page number below 1) or whose token would exceed
+        int or None, text with surrogates, a page number below 1) or whose token would exceed
         ``MAX_CURSOR_CHARS``: both are bugs in the caller, not client errors.
         """
         if not all(_is_key_part(part) for part in state.last_key):
             raise ValueError("last_key parts must be str, int or None")
+        texts = [state.query_fingerprint, *(p for p in state.last_key if isinstance(p, str))]
+        if any(_SURROGATE.search(text) for text in texts):
+            # JSON would give a surrogate pair back as one character: not the same state.
+            # Our keys come from the database and our fingerprints are digests, so such a
+            # state is a caller's bug, like the others here.
+            raise ValueError("cursor state text must be valid Unicode (no surrogates)")
         if not _is_page_number(state.page_number):
             raise ValueError("page_number must be a positive int")
         document = {
@@ -204,6 +210,9 @@ def _parse_payload(payload: bytes, viewer: str) -> tuple[CursorState, int]:
     ):
         raise CursorInvalid(_INVALID)
     return CursorState(query, viewer, tuple(key), page), issued_at
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _is_key_part(value: object) -> bool:

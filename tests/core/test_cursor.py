@@ -186,6 +186,9 @@ def test_errors_never_echo_the_token() -> None:
         CursorState(QUERY, VIEWER, (1.5,), 2),  # type: ignore[arg-type]
         CursorState(QUERY, VIEWER, ("x",), 0),
         CursorState(QUERY, VIEWER, ("x" * MAX_CURSOR_CHARS,), 2),
+        # Found by atheris: JSON gives a surrogate pair back as one character.
+        CursorState(QUERY, VIEWER, ("\ud800\udc00",), 2),
+        CursorState("\udfff", VIEWER, ("x",), 2),
     ],
 )
 def test_encode_refuses_states_no_cursor_may_carry(state: CursorState) -> None:
