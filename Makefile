@@ -35,9 +35,9 @@ bench: $(STAMP)
 # with SCALE times the examples and the faults repeated SCALE/10 times, then the
 # coverage-guided parser fuzzers for RUNS inputs each.
 fuzz: $(STAMP)
-	RDAP_COOP_TEST_FUZZ_SCALE=$(or $(SCALE),100) $(BIN)/python -m pytest tests/fuzz tests/faults -q \
+	RDAP_COOP_TEST_FUZZ_SCALE=$(or $(SCALE),20) $(BIN)/python -m pytest tests/fuzz tests/faults -q \
 		-p no:cacheprovider -o timeout=0 -rP
-	$(BIN)/python fuzz/parsers.py --runs $(or $(RUNS),1000000) --jobs 2
+	$(BIN)/python fuzz/parsers.py --runs $(or $(RUNS),200000) --jobs 2
 
 # The demo under steady mixed load, watching memory, descriptors and errors (see soak/).
 soak: $(STAMP)
